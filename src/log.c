@@ -21,6 +21,9 @@ bw_log_init(const char *progname)
 		log_progname = progname;
 }
 
+static void log_vwrite(int with_errno, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 log_vwrite(int with_errno, const char *fmt, va_list ap)
 {

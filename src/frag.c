@@ -27,6 +27,7 @@ struct frag_dgram {
 	uint8_t nranges;
 	struct frag_range r[BW_FRAG_HOLES];
 	uint8_t head[BW_FRAG_HEAD];
+	uint64_t captured[BW_FRAG_HEAD / 64];   /* which head bytes were captured */
 };
 
 struct bw_frag {
@@ -92,6 +93,39 @@ frag_discard(struct bw_frag *f, struct frag_dgram *d, enum bw_stat why)
 	return BW_FRAG_DROPPED;
 }
 
+static int
+bit_get(const uint64_t *m, uint32_t i)
+{
+	return (int)(m[i / 64] >> (i % 64) & 1);
+}
+
+static void
+bit_set(uint64_t *m, uint32_t i)
+{
+	m[i / 64] |= 1ull << (i % 64);
+}
+
+/* Do the bytes [lo, hi) that both the datagram and the fragment captured agree? */
+static int
+same_bytes(const struct frag_dgram *d, uint32_t lo, uint32_t hi, const uint8_t *data)
+{
+	for (uint32_t i = lo; i < hi; i++)
+		if (bit_get(d->captured, i) && d->head[i] != data[i - lo])
+			return 0;
+	return 1;
+}
+
+/* The length of the captured prefix of the head: how far the decoder can read. */
+static uint32_t
+captured_prefix(const struct frag_dgram *d, uint32_t limit)
+{
+	uint32_t i = 0;
+
+	while (i < limit && bit_get(d->captured, i))
+		i++;
+	return i;
+}
+
 /* Adds [lo, hi) to the sorted disjoint ranges, merging neighbours; -1 if too many. */
 static int
 range_add(struct frag_dgram *d, uint32_t lo, uint32_t hi)
@@ -129,7 +163,7 @@ bw_frag_add(struct bw_frag *f, const struct bw_frag_key *key, int64_t now,
     const struct bw_frag_piece *p, struct bw_frag_datagram *out)
 {
 	struct frag_dgram *d;
-	uint32_t lo = p->offset, hi, headhi;
+	uint32_t lo = p->offset, hi, headhi, caphi;
 
 	frag_expire(f, now);
 
@@ -140,11 +174,16 @@ bw_frag_add(struct bw_frag *f, const struct bw_frag_key *key, int64_t now,
 		return BW_FRAG_DROPPED;
 	}
 	hi = lo + p->len;
-	/* the bytes of this fragment that fall in the kept head must have been captured */
+	/*
+	 * Of the bytes that fall in the kept head, those the capture length cut
+	 * off are simply not known: a SYN needs only its first header bytes.
+	 */
 	headhi = hi < BW_FRAG_HEAD ? hi : BW_FRAG_HEAD;
-	if (lo < headhi && p->caplen < headhi - lo) {
-		bw_stats_inc(f->st, BW_STAT_FRAG_TRUNCATED);
-		return BW_FRAG_DROPPED;
+	caphi = lo;
+	if (lo < headhi) {
+		caphi = p->caplen < headhi - lo ? lo + p->caplen : headhi;
+		if (caphi < headhi)
+			bw_stats_inc(f->st, BW_STAT_FRAG_TRUNCATED);
 	}
 
 	if ((d = bw_table_find(f->t, key)) == NULL) {
@@ -170,8 +209,7 @@ bw_frag_add(struct bw_frag *f, const struct bw_frag_key *key, int64_t now,
 		if (lo >= r->hi || hi <= r->lo)
 			continue;
 		/* RFC 5722: exact repeats are ignored, any other overlap kills the datagram */
-		if (lo >= r->lo && hi <= r->hi &&
-		    (lo >= headhi || memcmp(d->head + lo, p->data, headhi - lo) == 0)) {
+		if (lo >= r->lo && hi <= r->hi && (lo >= caphi || same_bytes(d, lo, caphi, p->data))) {
 			bw_stats_inc(f->st, BW_STAT_FRAG_DUPLICATE);
 			return BW_FRAG_HELD;
 		}
@@ -179,15 +217,18 @@ bw_frag_add(struct bw_frag *f, const struct bw_frag_key *key, int64_t now,
 	}
 	if (range_add(d, lo, hi) < 0)
 		return frag_discard(f, d, BW_STAT_FRAG_TOO_MANY);
-	if (lo < headhi)
-		memcpy(d->head + lo, p->data, headhi - lo);
+	if (lo < caphi) {
+		memcpy(d->head + lo, p->data, caphi - lo);
+		for (uint32_t i = lo; i < caphi; i++)
+			bit_set(d->captured, i);
+	}
 	if (lo == 0)
 		d->next = p->next;
 
 	if (!d->have_end || d->nranges != 1 || d->r[0].lo != 0 || d->r[0].hi != d->end)
 		return BW_FRAG_HELD;
 	out->len = d->end;
-	out->caplen = d->end < BW_FRAG_HEAD ? d->end : BW_FRAG_HEAD;
+	out->caplen = captured_prefix(d, d->end < BW_FRAG_HEAD ? d->end : BW_FRAG_HEAD);
 	out->next = d->next;
 	memcpy(f->out, d->head, out->caplen);
 	out->data = f->out;

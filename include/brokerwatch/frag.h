@@ -7,9 +7,13 @@
  * or not) can need - while coverage of the whole datagram is tracked, so that
  * a datagram completes exactly when its last missing fragment arrives.
  *
+ * A fragment cut off by the capture length still counts for coverage (the
+ * wire had it): its captured bytes are kept, and the datagram's captured
+ * prefix is what the decoder gets - like a snapped packet.
+ *
  * Policy, as Linux since 4.19 and RFC 5722: a fragment that repeats bytes
- * already held with the same content is a duplicate and ignored; any other
- * overlap discards the whole datagram. Counted: duplicates, overlaps, invalid
+ * already held (its captured bytes agreeing with those held) is a duplicate
+ * and ignored; any other overlap discards the whole datagram. Counted: duplicates, overlaps, invalid
  * offsets/lengths, timeouts, evictions (table full, oldest first).
  * Capture thread only.
  */
@@ -49,7 +53,7 @@ struct bw_frag_piece {
 /* A reassembled datagram; data is valid until the next bw_frag_add. */
 struct bw_frag_datagram {
 	const uint8_t *data;   /* the first caplen bytes of the fragmentable part */
-	uint32_t caplen;       /* min(len, BW_FRAG_HEAD) */
+	uint32_t caplen;       /* min(len, BW_FRAG_HEAD), less where fragments were cut short */
 	uint32_t len;          /* full length of the fragmentable part */
 	uint8_t next;          /* protocol / next header of offset 0 */
 };
@@ -57,7 +61,7 @@ struct bw_frag_datagram {
 enum bw_frag_result {
 	BW_FRAG_COMPLETE = 1,  /* *out holds the datagram */
 	BW_FRAG_HELD = 0,      /* kept, waiting for more (or a duplicate ignored) */
-	BW_FRAG_DROPPED = -1,  /* counted: invalid, truncated, overlap, too many holes */
+	BW_FRAG_DROPPED = -1,  /* counted: invalid, overlap, too many holes */
 };
 
 /* A table for max datagrams, dropped timeout_ns after their first fragment. */

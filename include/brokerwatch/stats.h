@@ -65,7 +65,7 @@
 	X(FRAG_DUPLICATE, "frag_duplicate", "duplicate fragments ignored")                 \
 	X(FRAG_OVERLAP, "frag_overlap", "datagrams discarded for overlapping fragments")   \
 	X(FRAG_INVALID, "frag_invalid", "fragments with impossible offsets or lengths")    \
-	X(FRAG_TRUNCATED, "frag_truncated", "fragments cut off by the capture length")     \
+	X(FRAG_TRUNCATED, "frag_truncated", "fragments cut short by the capture length (kept as far as captured)")     \
 	X(FRAG_TOO_MANY, "frag_too_many", "datagrams discarded: too many holes")           \
 	X(FRAG_TIMEOUT, "frag_timeout", "incomplete datagrams expired")                    \
 	X(FRAG_EVICTED, "frag_evicted", "incomplete datagrams evicted (table full)")       \

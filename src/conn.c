@@ -2,7 +2,7 @@
  * conn.c - folds retransmitted SYNs into one connection record.   [capture]
  *
  * Owns a bounded table keyed by (family, addresses, ports, ISN) holding the
- * packet time of the attempt's latest SYN.
+ * packet time of the attempt's previous SYN (in stream order).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -81,8 +81,7 @@ bw_conn_syn(struct bw_conn *c, const struct bw_record *syn)
 		if (gap < 0)
 			gap = -gap;     /* merged captures may step back in time */
 		if (gap <= c->fold_ns) {
-			if (syn->ts_ns > a->last_ns)
-				a->last_ns = syn->ts_ns;
+			a->last_ns = syn->ts_ns;
 			bw_table_touch(c->t, a);
 			bw_stats_inc(c->st, BW_STAT_SYN_RETRANSMIT);
 			return 0;

@@ -22,7 +22,7 @@ struct bw_record {
 	uint8_t family;           /* 4 or 6 */
 	uint8_t nvlan;            /* tags in vlan[], outermost first */
 	uint16_t vlan[BW_VLAN_MAX];
-	uint8_t src[16];          /* IPv4 uses the first 4 bytes */
+	uint8_t src[16];          /* IPv4 uses the first 4 bytes, the rest are zero */
 	uint8_t dst[16];
 	char ifname[BW_IFNAME_MAX]; /* where it was seen; "" when unknown */
 };

@@ -34,6 +34,11 @@ bw_dec_tcp(struct dctx *c, const uint8_t *p, size_t len, size_t wlen)
 		return dec_invalid(c, BW_STAT_TCP_INVALID);
 	bw_stats_inc(c->st, BW_STAT_SYN);
 
+	/* an IPv4 record's address tails are zero: records are compared and hashed whole */
+	if (out->family == 4) {
+		memset(out->src + 4, 0, sizeof(out->src) - 4);
+		memset(out->dst + 4, 0, sizeof(out->dst) - 4);
+	}
 	out->sport = bw_be16(p);
 	out->dport = bw_be16(p + 2);
 	out->seq = bw_be32(p + 4);

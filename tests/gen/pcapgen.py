@@ -1489,7 +1489,8 @@ def truncated_tunnel():
 def retransmit():
     c = Case('retransmit', 'SYN retransmissions folded: one attempt sent at t+0,1,3,7,15,31,63 '
              's (1 record), same 4-tuple with a new ISN (new record), the same again 200 s '
-             'after its previous SYN (new record)')
+             'after its previous SYN (new record); an IPv4 retransmission with IPv6 traffic between '
+             'the copies (folded)')
     t = T(2026, 3, 13, 22, 0, 0, 333 * US)
     P = []
     a = (WS[9], EXT[9], 51000, 8883)
@@ -1519,8 +1520,15 @@ def retransmit():
     ip, s = syn6(WS6[9], EXT6[9], 51002, 5222, 0x5EED0003)
     P.append(Pkt(t + 280 * SEC, eth_ip(ip), s))
     P.append(Pkt(t + 283 * SEC, eth_ip(ip), s))
+    # dual stack: an IPv6 packet between two copies of an IPv4 SYN changes nothing
+    # (an IPv4 record's address bytes beyond the first 4 must not keep IPv6 leftovers)
+    ip, s = syn4(WS[11], EXT[7], 51004, 61614, 0x5EED0005)
+    P.append(Pkt(t + 290 * SEC, eth_ip(ip), s))
+    P.append(Pkt(t + 291 * SEC, eth_ip(ip_of(WS6[10], EXT6[5], 6,
+                                             seg_of(WS6[10], EXT6[5], 51009, 443, 1, 1, ACK)))))
+    P.append(Pkt(t + 292 * SEC, eth_ip(ip), s))
     c.pcap(P, 1)
-    c.stats = {'syn_retransmit': 8}
+    c.stats = {'syn_retransmit': 9}
     return c
 
 

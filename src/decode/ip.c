@@ -67,10 +67,11 @@ bw_dec_l4(struct dctx *c, uint8_t proto, const uint8_t *p, size_t len, size_t wl
 }
 
 /*
- * With a loose or strict source route (RFC 791 3.1), the connection's far end
- * is the route's last address, not the header's next hop: it is what the
- * receiving TCP sees and what its checksum covers. Malformed options leave
- * the header's address.
+ * With a loose or strict source route (RFC 791 3.1) not yet completed, the
+ * connection's far end is the route's last address, not the header's next
+ * hop: it is what the receiving TCP sees and what its checksum covers. Once
+ * the pointer has passed the end, the header holds the final destination (as
+ * Wireshark decides it). Malformed options leave the header's address.
  */
 static void
 ipv4_final_dst(const uint8_t *p, size_t ihl, uint8_t *dst)
@@ -79,7 +80,7 @@ ipv4_final_dst(const uint8_t *p, size_t ihl, uint8_t *dst)
 
 	while (i < ihl) {
 		uint8_t type = p[i];
-		size_t olen;
+		size_t olen, ptr;
 
 		if (type == 0)                  /* end of option list */
 			return;
@@ -89,8 +90,12 @@ ipv4_final_dst(const uint8_t *p, size_t ihl, uint8_t *dst)
 		}
 		if (ihl - i < 2 || (olen = p[i + 1]) < 2 || olen > ihl - i)
 			return;
-		if ((type == 131 || type == 137) && olen >= 7 && (olen - 3) % 4 == 0)
-			memcpy(dst, p + i + olen - 4, 4);
+		if ((type == 131 || type == 137) && olen >= 7) {
+			ptr = p[i + 2];
+			if (ptr >= 4 && ptr % 4 == 0 && ptr <= olen)
+				memcpy(dst, p + i + olen - 4, 4);
+			return;
+		}
 		i += olen;
 	}
 }

@@ -1188,6 +1188,55 @@ def ipv6_ext():
 
 
 @case
+def source_route():
+    c = Case('source-route', 'final destinations: an IPv4 loose/strict source route not yet '
+             'completed names the connection\'s far end in its last address; a completed one '
+             '(pointer past the end) or a bad pointer leaves the header\'s; an IPv6 routing '
+             'header (type 0, 2, 4) with segments left names the final destination')
+    t = T(2026, 3, 11, 9, 0, 0, 17 * US)
+    P = []
+    hop4, hop6 = '198.51.100.1', '2001:db8:1::fe'
+
+    def v4(n, final, hdr_dst, opt):
+        # the TCP checksum covers the final destination (RFC 1122 3.2.1.8)
+        ip, s = syn4(WS[n], final, 49500 + n, BROKER_PORTS[n], 0xC0 + n)
+        ip = ipv4(WS[n], hdr_dst, 6, ip[20:], opts=opt)
+        P.append(Pkt(t + len(P) * SEC, eth_ip(ip), s))
+
+    route = A('198.51.100.2') + A('203.0.113.200')
+    v4(0, '203.0.113.200', hop4, bytes([131, 11, 4]) + route)              # LSRR pending
+    v4(1, '203.0.113.201', hop4, bytes([137, 7, 4]) + A('203.0.113.201'))  # SSRR pending
+    v4(2, '203.0.113.202', '203.0.113.202',                                # LSRR completed
+       bytes([131, 11, 12]) + A('198.51.100.3') + A('198.51.100.4'))
+    v4(3, hop4, hop4, bytes([131, 7, 5]) + A('203.0.113.203'))            # bad pointer
+    v4(4, '203.0.113.204', hop4, b'\x01' + bytes([137, 7, 4]) + A('203.0.113.204'))  # after a NOP
+
+    def v6(n, final, hdr_dst, ext):
+        ip, s = syn6(WS6[n], final, 49600 + n, BROKER_PORTS[n], 0xD0 + n)
+        ip = ipv6(WS6[n], hdr_dst, 43, ext(6) + ip[40:])
+        P.append(Pkt(t + len(P) * SEC, eth_ip(ip), s))
+
+    def rh0(nh, addrs, left):
+        return bytes([nh, 2 * len(addrs), 0, left, 0, 0, 0, 0]) + b''.join(A(a) for a in addrs)
+
+    def srh(nh, segs, left):
+        return bytes([nh, 2 * len(segs), 4, left, len(segs) - 1, 0, 0, 0]) + \
+            b''.join(A(a) for a in segs)
+
+    v6(0, '2001:db8:ffff::a0', hop6,                                       # type 0, 2 left
+       lambda nh: rh0(nh, ['2001:db8:1::1', '2001:db8:ffff::a0'], 2))
+    v6(1, '2001:db8:ffff::a1', hop6,                                       # type 2 (MIPv6)
+       lambda nh: bytes([nh, 2, 2, 1, 0, 0, 0, 0]) + A('2001:db8:ffff::a1'))
+    v6(2, '2001:db8:ffff::a2', '2001:db8:1::2',                            # SRH, 1 left
+       lambda nh: srh(nh, ['2001:db8:ffff::a2', '2001:db8:1::2'], 1))
+    v6(3, '2001:db8:ffff::a3', '2001:db8:ffff::a3',                        # SRH, 0 left
+       lambda nh: srh(nh, ['2001:db8:ffff::a3', '2001:db8:1::3'], 0))
+    c.pcap(P, 1)
+    c.stats = {'records': 9, 'ipv4_options': 5}
+    return c
+
+
+@case
 def ipv4_options():
     c = Case('ipv4-options', 'IPv4 options: NOPs, record route, timestamp, router alert, '
              '40 bytes of options (IHL 15)')

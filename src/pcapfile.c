@@ -495,6 +495,12 @@ pcapng_next(struct bw_pcapfile *pf, struct bw_packet *pkt, char *errbuf, size_t 
 			ifid = type == PCAPNG_EPB ? rd32(pf, body) : rd16(pf, body);
 			caplen = rd32(pf, body + 12);
 			wirelen = rd32(pf, body + 16);
+			if (caplen > BW_PCAPFILE_MAXPKT) {
+				seterr(errbuf, errlen,
+				    "capture length %u is larger than %u: the file is damaged", caplen,
+				    BW_PCAPFILE_MAXPKT);
+				goto fail;
+			}
 			if (caplen > bodylen - 20) {
 				seterr(errbuf, errlen,
 				    "capture length %u overruns its block (%zu bytes)", caplen,
@@ -509,13 +515,13 @@ pcapng_next(struct bw_pcapfile *pf, struct bw_packet *pkt, char *errbuf, size_t 
 			ifc = &pf->ifaces[ifid];
 			{
 				uint64_t raw = (uint64_t)rd32(pf, body + 4) << 32 | rd32(pf, body + 8);
-				int64_t sec = (int64_t)(raw / ifc->units);
-				if (ifc->tsoffset < 0 && sec < -ifc->tsoffset)
+				int64_t sec = raw / ifc->units > INT64_MAX ? -1 :
+				    (int64_t)(raw / ifc->units);
+				/* sec >= 0, so adding a negative offset cannot overflow */
+				if (sec >= 0 && ifc->tsoffset > 0 && sec > INT64_MAX - ifc->tsoffset)
 					sec = -1;
-				else if (ifc->tsoffset > 0 && sec > INT64_MAX - ifc->tsoffset)
-					sec = -1;
-				else
-					sec += ifc->tsoffset;
+				else if (sec >= 0)
+					sec += ifc->tsoffset;   /* before 1970 is out of range too */
 				ts = sec < 0 ? -1 : make_ts(sec, raw % ifc->units, ifc->units);
 			}
 			data = body + 20;

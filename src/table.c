@@ -118,7 +118,9 @@ bw_table_new(size_t capacity, size_t key_size, size_t value_size, uint64_t seed)
 	struct bw_table *t;
 	size_t nb = 1;
 
-	if (capacity == 0 || key_size == 0 || value_size == 0 || capacity >= NIL) {
+	/* sizes beyond any real entry would overflow the stride arithmetic */
+	if (capacity == 0 || key_size == 0 || value_size == 0 || capacity >= NIL ||
+	    key_size > BW_TABLE_MAX_ITEM || value_size > BW_TABLE_MAX_ITEM) {
 		errno = EINVAL;
 		return NULL;
 	}

@@ -16,10 +16,13 @@
 
 struct bw_table;
 
+#define BW_TABLE_MAX_ITEM (1u << 20)   /* largest key or value, bytes */
+
 /*
  * A table for capacity entries of key_size key bytes and value_size value
  * bytes. seed keys the hash (so that an attacker cannot aim at one chain).
- * Returns NULL (errno set) if a size is 0 or the memory is not available.
+ * Returns NULL (errno set) if a size is 0, a key or value is larger than
+ * BW_TABLE_MAX_ITEM, or the memory is not available.
  */
 struct bw_table *bw_table_new(size_t capacity, size_t key_size, size_t value_size, uint64_t seed);
 

@@ -649,6 +649,12 @@ bw_pcapfile_open(const char *path, char *errbuf, size_t errlen, int *notfound)
 	case 0x4d3cb2a1u: pf->swap = 1; pf->nsec = 1; break;
 	case PCAPNG_SHB:
 		pf->format = BW_PCAPFILE_PCAPNG;
+		if ((got = in_peek(pf, 12, &h)) < 12 ||
+		    (bw_le32(h + 8) != PCAPNG_BOM && bw_be32(h + 8) != PCAPNG_BOM)) {
+			seterr(errbuf, errlen, "not a capture file: a pcapng section header "
+			    "without its byte-order magic");
+			goto fail;
+		}
 		return pf;
 	case 0xa1b2cd34u:
 	case 0x34cdb2a1u:

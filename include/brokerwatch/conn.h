@@ -22,7 +22,7 @@
 
 struct bw_conn;
 
-/* A table for max attempts, folding SYNs closer than fold_ns to the previous one. */
+/* A table for max attempts, folding a SYN at most fold_ns after the previous one. */
 struct bw_conn *bw_conn_new(size_t max, int64_t fold_ns, struct bw_stats *st);
 
 /* Frees the table; NULL is allowed. */

@@ -43,8 +43,9 @@ void bw_pcapfile_close(struct bw_pcapfile *pf);
  * The next packet. Returns 1 with *pkt filled (its data valid until the next
  * call), 0 at the end of the file, -1 when the file is damaged (message in
  * errbuf, naming packet number and offset; the file is done).
- * Packets of an interface whose link type the decoder does not know come with
- * link = BW_LINK_UNSUPPORTED; bw_pcapfile_linktype() names it.
+ * Packets of a pcapng interface whose link type the decoder does not know come
+ * with link = BW_LINK_UNSUPPORTED; bw_pcapfile_linktype() names it. (A classic
+ * pcap file of such a link type is refused by bw_pcapfile_open.)
  */
 int bw_pcapfile_next(struct bw_pcapfile *pf, struct bw_packet *pkt, char *errbuf, size_t errlen);
 

@@ -1,40 +1,119 @@
 /*
  * main.c - the command line, wired to the pipeline.   [main]
  *
- * Parses options, opens the outputs, runs the replay and turns its result
- * into the exit status. Owns nothing beyond the process's lifetime.
+ * Parses options, loads the configuration, opens the outputs, runs the
+ * replay and turns its result into the exit status.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bw-config.h"
+#include "brokerwatch/alert.h"
+#include "brokerwatch/config.h"
 #include "brokerwatch/log.h"
 #include "brokerwatch/replay.h"
 #include "brokerwatch/stats.h"
+#include "brokerwatch/window.h"
 
 #define MAX_FILES 4096
 
-enum { OPT_RECORDS = 256, OPT_STATS };
+enum {
+	OPT_RECORDS = 256,
+	OPT_STATS,
+	OPT_ALERTS,
+	OPT_REPORT_JSON,
+	OPT_NO_REPORT,
+	OPT_SYSLOG,
+	OPT_DUMP_CONFIG,
+};
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: brokerwatch -r FILE [-r FILE ...] [--records FILE|-] [--stats] [-q]\n"
+	    "usage: brokerwatch -r FILE [-r FILE ...] [-c CONFIG] [--records FILE|-]\n"
+	    "                   [--alerts FILE|-] [--report-json FILE|-] [--no-report]\n"
+	    "                   [--syslog] [--stats] [-q]\n"
+	    "       brokerwatch -n [-c CONFIG]\n"
+	    "       brokerwatch --dump-config [-c CONFIG]\n"
 	    "       brokerwatch -h | -V\n"
 	    "\n"
-	    "  -r, --read FILE     read a capture file (pcap or pcapng; - is standard input);\n"
-	    "                      several are read in order as one stream\n"
-	    "      --records FILE  write each connection record as a JSON line (- is stdout)\n"
-	    "      --stats         print the counters as one JSON object on stderr at the end\n"
-	    "  -q, --quiet         no statistics summary on stderr\n"
-	    "  -h, --help          this text\n"
-	    "  -V, --version       the version\n"
+	    "  -r, --read FILE        read a capture file (pcap or pcapng; - is standard\n"
+	    "                         input); several are read in order as one stream\n"
+	    "  -c, --config FILE      the configuration (default %s,\n"
+	    "                         or the built-in defaults when it does not exist)\n"
+	    "  -n, --check            check the configuration and exit\n"
+	    "      --dump-config      print the effective configuration and exit\n"
+	    "      --records FILE     write each connection record as a JSON line (- is stdout)\n"
+	    "      --alerts FILE      write each alert as a JSON line as it fires (- is stdout)\n"
+	    "      --report-json FILE write the summary as JSON lines (- is stdout)\n"
+	    "      --no-report        no summary table at the end\n"
+	    "      --syslog           send alerts to syslog in a replay too\n"
+	    "      --stats            print the counters as one JSON object on stderr at the end\n"
+	    "  -q, --quiet            no statistics summary on stderr\n"
+	    "  -h, --help             this text\n"
+	    "  -V, --version          the version\n"
 	    "\n"
 	    "Exit status: 0 ok, 64 usage, 65 bad or damaged input, 66 input not found,\n"
-	    "74 output error. See brokerwatch(8).\n");
+	    "74 output error, 78 configuration error. See brokerwatch(8), brokerwatch.yaml(5).\n",
+	    BW_CONFIG_DEFAULT_PATH);
+}
+
+/* Loads the configuration: -c FILE, else the default file if there is one, else built in. */
+static int
+load_config(const char *path, struct bw_config *cfg)
+{
+	struct bw_config_errors errs;
+	int r;
+
+	if (path == NULL) {
+		if (access(BW_CONFIG_DEFAULT_PATH, F_OK) != 0) {
+			if (bw_config_default(cfg) < 0)
+				return BW_EXIT_SOFTWARE;
+			return BW_EXIT_OK;
+		}
+		path = BW_CONFIG_DEFAULT_PATH;
+	}
+	memset(&errs, 0, sizeof(errs));
+	r = bw_config_load(path, cfg, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.msg[i]);
+	if (r < 0)
+		fprintf(stderr, "brokerwatch: %s: %zu error%s\n", path, errs.n,
+		    errs.n == 1 ? "" : "s");
+	bw_config_errors_free(&errs);
+	return r < 0 ? BW_EXIT_CONFIG : BW_EXIT_OK;
+}
+
+/* Opens an output: "-" is standard output. */
+static FILE *
+open_output(const char *path, const char *mode)
+{
+	FILE *f;
+
+	if (strcmp(path, "-") == 0)
+		return stdout;
+	if ((f = fopen(path, mode)) == NULL)
+		bw_log_warn("%s", path);
+	else
+		setvbuf(f, NULL, _IOFBF, 1 << 20);
+	return f;
+}
+
+static int
+close_output(FILE *f, const char *path)
+{
+	if (f == NULL || f == stdout)
+		return 0;
+	if (fclose(f) != 0) {
+		bw_log_warn("%s", path);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -42,7 +121,14 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{"read", required_argument, NULL, 'r'},
+		{"config", required_argument, NULL, 'c'},
+		{"check", no_argument, NULL, 'n'},
+		{"dump-config", no_argument, NULL, OPT_DUMP_CONFIG},
 		{"records", required_argument, NULL, OPT_RECORDS},
+		{"alerts", required_argument, NULL, OPT_ALERTS},
+		{"report-json", required_argument, NULL, OPT_REPORT_JSON},
+		{"no-report", no_argument, NULL, OPT_NO_REPORT},
+		{"syslog", no_argument, NULL, OPT_SYSLOG},
 		{"stats", no_argument, NULL, OPT_STATS},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -51,13 +137,18 @@ main(int argc, char *argv[])
 	};
 	static const char *files[MAX_FILES];
 	struct bw_replay_opts opts;
+	struct bw_config cfg;
+	struct bw_sinks sinks;
 	struct bw_stats st;
-	const char *records_path = NULL;
+	const char *records_path = NULL, *alerts_path = NULL, *report_path = NULL;
+	const char *config_path = NULL;
+	FILE *alerts_json = NULL, *config_json = NULL;
 	size_t nfiles = 0, nstdin = 0;
-	int stats_json = 0, quiet = 0, ch, status;
+	int stats_json = 0, quiet = 0, check = 0, dump = 0, no_report = 0, syslog_replay = 0;
+	int ch, status;
 
 	bw_log_init("brokerwatch");
-	while ((ch = getopt_long(argc, argv, "r:qhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "r:c:nqhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r':
 			if (nfiles == MAX_FILES) {
@@ -70,8 +161,29 @@ main(int argc, char *argv[])
 			}
 			files[nfiles++] = optarg;
 			break;
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case OPT_DUMP_CONFIG:
+			dump = 1;
+			break;
 		case OPT_RECORDS:
 			records_path = optarg;
+			break;
+		case OPT_ALERTS:
+			alerts_path = optarg;
+			break;
+		case OPT_REPORT_JSON:
+			report_path = optarg;
+			break;
+		case OPT_NO_REPORT:
+			no_report = 1;
+			break;
+		case OPT_SYSLOG:
+			syslog_replay = 1;
 			break;
 		case OPT_STATS:
 			stats_json = 1;
@@ -95,40 +207,83 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return BW_EXIT_USAGE;
 	}
-	if (nfiles == 0) {
+	if (nfiles == 0 && !check && !dump) {
 		bw_log_warnx("no input: give a capture file with -r FILE");
 		usage(stderr);
 		return BW_EXIT_USAGE;
 	}
 
+	memset(&cfg, 0, sizeof(cfg));
+	if ((status = load_config(config_path, &cfg)) != BW_EXIT_OK)
+		return status;
+	if (check) {
+		printf("configuration OK\n");
+		if (!quiet)
+			fprintf(stderr, "brokerwatch: %s: memory bound of groups and windows: "
+			    "%zu bytes\n", cfg.path ? cfg.path : "built-in configuration",
+			    bw_window_memory_bound(&cfg));
+		bw_config_free(&cfg);
+		return BW_EXIT_OK;
+	}
+	if (dump) {
+		bw_config_dump(&cfg, stdout);
+		bw_config_free(&cfg);
+		return fflush(stdout) == 0 ? BW_EXIT_OK : BW_EXIT_IOERR;
+	}
+
 	bw_replay_opts_default(&opts);
 	opts.files = files;
 	opts.nfiles = nfiles;
-	if (records_path != NULL) {
-		if (strcmp(records_path, "-") == 0) {
-			opts.records = stdout;
-			opts.records_name = "standard output";
-		} else if ((opts.records = fopen(records_path, "w")) == NULL) {
-			bw_log_warn("%s", records_path);
-			return BW_EXIT_IOERR;
-		} else
-			opts.records_name = records_path;
-		setvbuf(opts.records, NULL, _IOFBF, 1 << 20);
-	}
+	opts.cfg = &cfg;
+	memset(&sinks, 0, sizeof(sinks));
+	status = BW_EXIT_OK;
+	if (records_path != NULL && (opts.records = open_output(records_path, "w")) == NULL)
+		status = BW_EXIT_IOERR;
+	opts.records_name = records_path != NULL && strcmp(records_path, "-") == 0 ?
+	    "standard output" : records_path;
+	if (alerts_path != NULL && (alerts_json = open_output(alerts_path, "w")) == NULL)
+		status = BW_EXIT_IOERR;
+	if (report_path != NULL && (opts.report_json = open_output(report_path, "w")) == NULL)
+		status = BW_EXIT_IOERR;
+	opts.report_json_name = report_path != NULL && strcmp(report_path, "-") == 0 ?
+	    "standard output" : report_path;
+	/* the configured alert file is appended to, as a daemon's log would be;
+	 * --alerts replaces it for this run */
+	if (alerts_path == NULL && cfg.out_json != NULL && cfg.out_json[0] != '\0' &&
+	    (config_json = open_output(cfg.out_json, "a")) == NULL)
+		status = BW_EXIT_IOERR;
+	if (status != BW_EXIT_OK)
+		goto out;
+
+	/* machine-readable output on stdout keeps stdout to itself */
+	int stdout_taken = opts.records == stdout || alerts_json == stdout ||
+	    opts.report_json == stdout;
+	sinks.json = alerts_json != NULL ? alerts_json : config_json;
+	sinks.json_name = alerts_json != NULL ? alerts_path : cfg.out_json;
+	if (cfg.out_stdout && !stdout_taken)
+		sinks.text = stdout;
+	if (syslog_replay)
+		bw_sinks_open_syslog(&sinks, &cfg);
+	if (!no_report && !stdout_taken)
+		opts.report_table = stdout;
+	opts.sinks = &sinks;
 
 	memset(&st, 0, sizeof(st));
 	status = bw_replay_run(&opts, &st);
-
-	if (opts.records != NULL && opts.records != stdout && fclose(opts.records) != 0) {
-		bw_log_warn("%s", records_path);
-		if (status == BW_EXIT_OK)
-			status = BW_EXIT_IOERR;
-	}
 	if (stats_json)
 		bw_stats_print_json(&st, stderr);
 	else if (!quiet) {
 		fprintf(stderr, "brokerwatch: statistics:\n");
 		bw_stats_print_text(&st, stderr);
 	}
+out:
+	if (close_output(opts.records, records_path) < 0 ||
+	    close_output(alerts_json, alerts_path) < 0 ||
+	    close_output(opts.report_json, report_path) < 0 ||
+	    close_output(config_json, cfg.out_json) < 0) {
+		if (status == BW_EXIT_OK)
+			status = BW_EXIT_IOERR;
+	}
+	bw_config_free(&cfg);
 	return status;
 }

@@ -9,6 +9,9 @@
 #include "brokerwatch/format.h"
 #include "brokerwatch/record.h"
 
+/* Longest ComputerName written (an inventory name is shorter). */
+#define BW_RECORD_NAME_MAX 64
+
 /* Appends the literal s. */
 #define PUT(s)                                                                             \
 	do {                                                                               \
@@ -17,7 +20,7 @@
 	} while (0)
 
 size_t
-bw_record_format_json(const struct bw_record *r, char *buf, size_t len)
+bw_record_format_json(const struct bw_record *r, const char *computer, char *buf, size_t len)
 {
 	char src[BW_ADDR_TEXT_MAX], dst[BW_ADDR_TEXT_MAX];
 	size_t n = 0, srclen, dstlen, namelen;
@@ -34,8 +37,23 @@ bw_record_format_json(const struct bw_record *r, char *buf, size_t len)
 	PUT("\",\"event_simpleName\":\"NetworkConnectIP");
 	buf[n++] = v6 ? '6' : '4';
 	PUT("\",\"ComputerName\":\"");
-	memcpy(buf + n, src, srclen);
-	n += srclen;
+	if (computer != NULL)
+		n += bw_format_json_string(computer, strnlen(computer, BW_RECORD_NAME_MAX), buf + n,
+		    len - n);
+	else {
+		memcpy(buf + n, src, srclen);
+		n += srclen;
+	}
+	if (r->user[0] != '\0') {
+		PUT("\",\"UserName\":\"");
+		n += bw_format_json_string(r->user, strnlen(r->user, sizeof(r->user)), buf + n,
+		    len - n);
+	}
+	if (r->image[0] != '\0') {
+		PUT("\",\"ImageFileName\":\"");
+		n += bw_format_json_string(r->image, strnlen(r->image, sizeof(r->image)), buf + n,
+		    len - n);
+	}
 	if (v6)
 		PUT("\",\"LocalAddressIP6\":\"");
 	else

@@ -309,3 +309,17 @@ bw_table_memory(const struct bw_table *t)
 {
 	return sizeof(*t) + t->capacity * t->stride + t->nbuckets * sizeof(*t->buckets);
 }
+
+size_t
+bw_table_memory_for(size_t capacity, size_t key_size, size_t value_size)
+{
+	size_t nb = 1, stride;
+
+	if (capacity == 0 || capacity >= NIL || key_size > BW_TABLE_MAX_ITEM ||
+	    value_size > BW_TABLE_MAX_ITEM)
+		return 0;
+	while (nb < capacity)
+		nb <<= 1;
+	stride = align8(sizeof(struct entry_hdr)) + align8(key_size) + align8(value_size);
+	return sizeof(struct bw_table) + capacity * stride + nb * sizeof(uint32_t);
+}

@@ -13,6 +13,8 @@
 
 #define BW_VLAN_MAX 8      /* tags kept per frame; more is counted as invalid */
 #define BW_IFNAME_MAX 32   /* interface name bytes kept, NUL included */
+#define BW_USER_MAX 64     /* UserName bytes kept, NUL included */
+#define BW_EXE_MAX 256     /* ImageFileName bytes kept, NUL included */
 
 struct bw_record {
 	int64_t ts_ns;            /* packet time, ns since the Unix epoch (UTC) */
@@ -25,16 +27,22 @@ struct bw_record {
 	uint8_t src[16];          /* IPv4 uses the first 4 bytes, the rest are zero */
 	uint8_t dst[16];
 	char ifname[BW_IFNAME_MAX]; /* where it was seen; "" when unknown */
+	/* the process that made the connection, when it was found; "" otherwise */
+	char user[BW_USER_MAX];     /* UserName */
+	char image[BW_EXE_MAX];     /* ImageFileName: the executable's full path */
 };
 
 /* Longest line bw_record_format_json writes, newline included. */
-#define BW_RECORD_JSON_MAX 1024
+#define BW_RECORD_JSON_MAX 4096
 
 /*
  * Writes the record as one JSON line (DESIGN.md field names, fixed order,
- * newline-terminated) into buf. Returns the length written (without NUL), or
- * 0 if buf is shorter than BW_RECORD_JSON_MAX. Any thread; no allocation.
+ * newline-terminated) into buf. computer is the ComputerName (an inventory
+ * name), or NULL for the source address. Returns the length written (without
+ * NUL), or 0 if buf is shorter than BW_RECORD_JSON_MAX. Any thread; no
+ * allocation.
  */
-size_t bw_record_format_json(const struct bw_record *r, char *buf, size_t len);
+size_t bw_record_format_json(const struct bw_record *r, const char *computer, char *buf,
+    size_t len);
 
 #endif

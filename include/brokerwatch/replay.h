@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "brokerwatch/alert.h"
+#include "brokerwatch/config.h"
 #include "brokerwatch/decode.h"
 #include "brokerwatch/stats.h"
 
@@ -22,6 +24,7 @@
 #define BW_EXIT_NOINPUT 66   /* an input file cannot be opened */
 #define BW_EXIT_SOFTWARE 70  /* internal error (out of memory at start) */
 #define BW_EXIT_IOERR 74     /* an output could not be written */
+#define BW_EXIT_CONFIG 78    /* the configuration has errors */
 
 struct bw_replay_opts {
 	const char *const *files;  /* "-" is standard input */
@@ -31,14 +34,21 @@ struct bw_replay_opts {
 	struct bw_decoder_config decoder;
 	size_t conn_max;           /* SYN fold table entries */
 	int64_t conn_fold_ns;
+	const struct bw_config *cfg;
+	struct bw_sinks *sinks;    /* where alerts go as they fire */
+	FILE *report_table;        /* the summary table at the end, or NULL */
+	FILE *report_json;         /* the summary as JSON lines, or NULL */
+	const char *report_json_name;
 };
 
-/* Defaults for everything but files and records. */
+/* Defaults for everything but files, outputs and the configuration. */
 void bw_replay_opts_default(struct bw_replay_opts *o);
 
 /*
- * Runs the pipeline over every file, counting into st. Problems with inputs
- * are logged as they are met. Returns the exit status: BW_EXIT_OK, or the
+ * Runs the pipeline over every file, counting into st: records are scored,
+ * counted in groups, alerts go to the sinks as they fire, and at the end the
+ * summary over the window that ends at the latest packet time is written.
+ * Problems with inputs are logged as they are met. Returns the exit status: BW_EXIT_OK, or the
  * status of the first problem (NOINPUT, DATAERR, IOERR, SOFTWARE).
  */
 int bw_replay_run(const struct bw_replay_opts *o, struct bw_stats *st);

@@ -72,7 +72,18 @@
 	X(SYN, "syn", "TCP segments with SYN set and ACK clear")                           \
 	X(SYN_RETRANSMIT, "syn_retransmit", "retransmitted SYNs folded into their record") \
 	X(SYN_FOLD_EVICTED, "syn_fold_evicted", "SYN fold entries evicted (table full)")   \
-	X(RECORDS, "records", "connection records")
+	X(RECORDS, "records", "connection records")                                        \
+	X(WATCHED, "watched", "records to a watched protocol's port")                      \
+	X(EXCLUDED, "excluded", "watched records to an excluded destination or from outside home_net") \
+	X(SCORED_HIGH, "scored_high", "records scored high")                               \
+	X(SCORED_MEDIUM, "scored_medium", "records scored medium")                         \
+	X(SCORED_LOW, "scored_low", "records scored low")                                  \
+	X(COUNTED, "counted", "records counted in a group (level in alert_levels)")        \
+	X(ALERTS, "alerts", "alerts raised")                                               \
+	X(GROUPS, "groups", "groups held (at the end)")                                    \
+	X(GROUPS_EXPIRED, "groups_expired", "groups dropped: no connection left in the window") \
+	X(GROUPS_EVICTED, "groups_evicted", "groups evicted while still in the window (memory bound)") \
+	X(EVENTS_EVICTED, "events_evicted", "connections lost with evicted groups")
 
 enum bw_stat {
 #define BW_STAT_ENUM_(c, n, d) BW_STAT_##c,

@@ -64,4 +64,7 @@ size_t bw_table_capacity(const struct bw_table *t);
 /* Bytes the table allocated, for the memory bound the man page states. */
 size_t bw_table_memory(const struct bw_table *t);
 
+/* Bytes a table of these sizes allocates (0 if they are impossible). */
+size_t bw_table_memory_for(size_t capacity, size_t key_size, size_t value_size);
+
 #endif

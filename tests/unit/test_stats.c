@@ -18,7 +18,9 @@ static const char *const spec_names[] = {
     "udp_invalid", "tunnel_truncated", "tunnel_invalid", "tunnel_unsupported", "frag_ipv4",
     "frag_ipv6", "frag_ignored", "frag_reassembled", "frag_duplicate", "frag_overlap",
     "frag_invalid", "frag_truncated", "frag_too_many", "frag_timeout", "frag_evicted", "syn",
-    "syn_retransmit", "syn_fold_evicted", "records",
+    "syn_retransmit", "syn_fold_evicted", "records", "watched", "excluded", "scored_high",
+    "scored_medium", "scored_low", "counted", "alerts", "groups", "groups_expired",
+    "groups_evicted", "events_evicted",
 };
 
 #define NSPEC (sizeof(spec_names) / sizeof(spec_names[0]))

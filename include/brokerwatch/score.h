@@ -1,0 +1,43 @@
+/*
+ * score.h - what a connection record means: its protocol (by destination
+ * port), whether it is watched at all (exclusions, home_net), who made it
+ * (ComputerName from the inventory), and its suspicion (the ordered rules).
+ *
+ * A scorer is built from a configuration, which must outlive it, and is used
+ * by one thread (it owns PCRE2 match data).
+ */
+#ifndef BW_SCORE_H
+#define BW_SCORE_H
+
+#include "brokerwatch/config.h"
+#include "brokerwatch/record.h"
+#include "brokerwatch/stats.h"
+
+struct bw_score {
+	int proto;              /* index into cfg->protocols */
+	enum bw_level level;
+	int rule;               /* index into cfg->rules, -1: no rule matched (low) */
+	const char *computer;   /* inventory name, or NULL: the source address */
+	long inventory;         /* its index in cfg->inventory, or -1 */
+	int counted;            /* its level is one of alert_levels */
+};
+
+struct bw_scorer;
+
+/* Builds the lookup tables of cfg. NULL (logged) without memory. */
+struct bw_scorer *bw_scorer_new(const struct bw_config *cfg, struct bw_stats *st);
+
+/* Frees the scorer; NULL is allowed. */
+void bw_scorer_free(struct bw_scorer *s);
+
+/* The inventory name of a source address, or NULL. */
+const char *bw_scorer_computer(const struct bw_scorer *s, const struct bw_record *r);
+
+/*
+ * Scores a record. Returns 0 when it is not watched (no watched port:
+ * nothing counted; excluded destination or source outside home_net: counted
+ * as excluded), 1 with *out filled otherwise (counted as watched and by level).
+ */
+int bw_score(struct bw_scorer *s, const struct bw_record *r, struct bw_score *out);
+
+#endif

@@ -1,0 +1,194 @@
+/*
+ * score.c - protocol, exclusions, inventory and suspicion rules.   [worker]
+ *
+ * Owns lookup tables built from the configuration: a 65536-entry port ->
+ * protocol map, CIDR sets for exclusions, home_net, the inventory and each
+ * rule's destinations, and one PCRE2 match block for the rules' regexes.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "brokerwatch/cidr.h"
+#include "brokerwatch/log.h"
+#include "brokerwatch/score.h"
+
+#define PROTO_NONE 0xff
+
+struct rule_sets {
+	struct bw_cidr_set *when;
+	struct bw_cidr_set *unless;
+};
+
+struct bw_scorer {
+	const struct bw_config *cfg;
+	struct bw_stats *st;
+	uint8_t port_proto[65536];
+	struct bw_cidr_set *exclude;
+	struct bw_cidr_set *home;
+	struct bw_cidr_set *inventory;
+	struct rule_sets *rules;
+	pcre2_match_data *md;
+};
+
+struct bw_scorer *
+bw_scorer_new(const struct bw_config *cfg, struct bw_stats *st)
+{
+	struct bw_scorer *s = calloc(1, sizeof(*s));
+	struct bw_cidr *inv = NULL;
+	int fail = 0;
+
+	if (s == NULL)
+		goto nomem;
+	s->cfg = cfg;
+	s->st = st;
+	memset(s->port_proto, PROTO_NONE, sizeof(s->port_proto));
+	for (size_t i = 0; i < cfg->nprotocols; i++)
+		for (size_t j = 0; j < cfg->protocols[i].nports; j++)
+			s->port_proto[cfg->protocols[i].ports[j]] = (uint8_t)i;
+	s->exclude = bw_cidr_set_new(cfg->exclude, cfg->nexclude);
+	s->home = cfg->nhome_net ? bw_cidr_set_new(cfg->home_net, cfg->nhome_net) : NULL;
+	fail |= s->exclude == NULL || (cfg->nhome_net && s->home == NULL);
+	if (cfg->ninventory > 0) {
+		if ((inv = calloc(cfg->ninventory, sizeof(*inv))) == NULL)
+			goto nomem;
+		for (size_t i = 0; i < cfg->ninventory; i++)
+			inv[i] = cfg->inventory[i].net;
+		s->inventory = bw_cidr_set_new(inv, cfg->ninventory);
+		free(inv);
+		fail |= s->inventory == NULL;
+	}
+	if (cfg->nrules > 0 && (s->rules = calloc(cfg->nrules, sizeof(*s->rules))) == NULL)
+		goto nomem;
+	for (size_t i = 0; i < cfg->nrules; i++) {
+		const struct bw_rule *r = &cfg->rules[i];
+		if (r->when.ndests > 0) {
+			s->rules[i].when = bw_cidr_set_new(r->when.dests, r->when.ndests);
+			fail |= s->rules[i].when == NULL;
+		}
+		if (r->unless.ndests > 0) {
+			s->rules[i].unless = bw_cidr_set_new(r->unless.dests, r->unless.ndests);
+			fail |= s->rules[i].unless == NULL;
+		}
+	}
+	if ((s->md = pcre2_match_data_create(1, NULL)) == NULL || fail)
+		goto nomem;
+	return s;
+nomem:
+	bw_log_warn("scorer");
+	bw_scorer_free(s);
+	return NULL;
+}
+
+void
+bw_scorer_free(struct bw_scorer *s)
+{
+	if (s == NULL)
+		return;
+	bw_cidr_set_free(s->exclude);
+	bw_cidr_set_free(s->home);
+	bw_cidr_set_free(s->inventory);
+	if (s->rules != NULL)
+		for (size_t i = 0; i < s->cfg->nrules; i++) {
+			bw_cidr_set_free(s->rules[i].when);
+			bw_cidr_set_free(s->rules[i].unless);
+		}
+	free(s->rules);
+	pcre2_match_data_free(s->md);
+	free(s);
+}
+
+const char *
+bw_scorer_computer(const struct bw_scorer *s, const struct bw_record *r)
+{
+	long i = bw_cidr_set_lookup(s->inventory, r->family, r->src);
+
+	return i < 0 ? NULL : s->cfg->inventory[i].name;
+}
+
+static long
+inventory_index(const struct bw_scorer *s, const struct bw_record *r)
+{
+	return bw_cidr_set_lookup(s->inventory, r->family, r->src);
+}
+
+static int
+in_list16(const uint16_t *v, size_t n, uint16_t x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == x)
+			return 1;
+	return 0;
+}
+
+static int
+in_strings(char *const *v, size_t n, const char *x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], x) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Does every condition of m hold for the record? A condition on the process
+ * (image, image_path, user) does not hold when the process is unknown.
+ */
+static int
+match_all(struct bw_scorer *s, const struct bw_match *m, const struct bw_cidr_set *dests,
+    const struct bw_record *r, int proto)
+{
+	if (m->protocols != 0 && (m->protocols & (1ull << proto)) == 0)
+		return 0;
+	if (m->nports > 0 && !in_list16(m->ports, m->nports, r->dport))
+		return 0;
+	if (m->ndests > 0 && bw_cidr_set_lookup(dests, r->family, r->dst) < 0)
+		return 0;
+	if (m->image_re != NULL &&
+	    (r->image[0] == '\0' ||
+		pcre2_match(m->image_re, (PCRE2_SPTR)r->image, strnlen(r->image, sizeof(r->image)), 0,
+		    0, s->md, NULL) < 0))
+		return 0;
+	if (m->nimage_paths > 0 &&
+	    (r->image[0] == '\0' || !in_strings(m->image_paths, m->nimage_paths, r->image)))
+		return 0;
+	if (m->nusers > 0 && (r->user[0] == '\0' || !in_strings(m->users, m->nusers, r->user)))
+		return 0;
+	return 1;
+}
+
+int
+bw_score(struct bw_scorer *s, const struct bw_record *r, struct bw_score *out)
+{
+	const struct bw_config *cfg = s->cfg;
+	uint8_t proto = s->port_proto[r->dport];
+
+	if (proto == PROTO_NONE)
+		return 0;
+	bw_stats_inc(s->st, BW_STAT_WATCHED);
+	if (bw_cidr_set_lookup(s->exclude, r->family, r->dst) >= 0 ||
+	    (s->home != NULL && bw_cidr_set_lookup(s->home, r->family, r->src) < 0)) {
+		bw_stats_inc(s->st, BW_STAT_EXCLUDED);
+		return 0;
+	}
+	out->proto = proto;
+	out->level = BW_LEVEL_LOW;
+	out->rule = -1;
+	for (size_t i = 0; i < cfg->nrules; i++) {
+		const struct bw_rule *rule = &cfg->rules[i];
+		if (!match_all(s, &rule->when, s->rules[i].when, r, proto))
+			continue;
+		if (rule->has_unless && match_all(s, &rule->unless, s->rules[i].unless, r, proto))
+			continue;
+		out->level = rule->level;
+		out->rule = (int)i;
+		break;
+	}
+	out->inventory = inventory_index(s, r);
+	out->computer = out->inventory < 0 ? NULL : cfg->inventory[out->inventory].name;
+	out->counted = (cfg->alert_levels >> out->level) & 1;
+	bw_stats_inc(s->st, out->level == BW_LEVEL_HIGH ? BW_STAT_SCORED_HIGH :
+	    out->level == BW_LEVEL_MEDIUM ? BW_STAT_SCORED_MEDIUM : BW_STAT_SCORED_LOW);
+	return 1;
+}

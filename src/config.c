@@ -431,9 +431,12 @@ bare(char *buf, const char *s, size_t len)
 	return buf;
 }
 
+/* A scalar's text; "" for other nodes (the text array may not exist yet). */
 static const char *
 ntext(const struct vctx *v, const struct node *n)
 {
+	if (n->type != N_SCALAR || v->t.text == NULL)
+		return "";
 	return v->t.text + n->off;
 }
 
@@ -447,10 +450,11 @@ N(const struct vctx *v, uint32_t id)
 static int
 is_null(const struct vctx *v, const struct node *n)
 {
-	const char *s = ntext(v, n);
+	const char *s;
 
 	if (n->type != N_SCALAR || !n->plain)
 		return 0;
+	s = ntext(v, n);
 	return n->len == 0 || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
 	    strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
 }
@@ -2310,10 +2314,14 @@ bw_config_load(const char *path, struct bw_config *c, struct bw_config_errors *e
 		vctx_fini(&v);
 		return -1;
 	}
+	/* realert left out of the file follows the file's window (its default) */
+	nc.realert_ns = -1;
 	if (read_file(&v, path, &buf, &len) == 0) {
 		load_text(&v, buf, len, &nc);
 		free(buf);
 	}
+	if (nc.realert_ns == -1)
+		nc.realert_ns = nc.window_ns;
 	if (v.nerrs == 0 && !v.oom && (nc.path = strdup(path)) == NULL)
 		oom(&v);
 	if (v.nerrs > 0 || v.oom || v.dropped > 0) {

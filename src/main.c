@@ -217,11 +217,18 @@ main(int argc, char *argv[])
 	if ((status = load_config(config_path, &cfg)) != BW_EXIT_OK)
 		return status;
 	if (check) {
+		size_t bound = bw_window_memory_bound(&cfg);
+		long pages = sysconf(_SC_PHYS_PAGES), pagesize = sysconf(_SC_PAGESIZE);
 		printf("configuration OK\n");
 		if (!quiet)
-			fprintf(stderr, "brokerwatch: %s: memory bound of groups and windows: "
-			    "%zu bytes\n", cfg.path ? cfg.path : "built-in configuration",
-			    bw_window_memory_bound(&cfg));
+			fprintf(stderr, "brokerwatch: %s: groups and windows take at most %zu bytes "
+			    "(max_groups %zu, max_events %zu)\n",
+			    cfg.path ? cfg.path : "built-in configuration", bound, cfg.max_groups,
+			    cfg.max_events);
+		if (pages > 0 && pagesize > 0 && bound / (size_t)pagesize > (size_t)pages)
+			fprintf(stderr, "brokerwatch: warning: that is more than this machine's "
+			    "memory (%zu bytes): lower max_groups or max_events\n",
+			    (size_t)pages * (size_t)pagesize);
 		bw_config_free(&cfg);
 		return BW_EXIT_OK;
 	}

@@ -30,7 +30,16 @@ struct bw_scorer {
 	struct bw_cidr_set *inventory;
 	struct rule_sets *rules;
 	pcre2_match_data *md;
+	pcre2_match_context *mctx;
 };
+
+/*
+ * An executable's name is the attacker's to choose: a pattern that
+ * backtracks badly on it stops here, counts as no match (so a "not this
+ * program" exception cannot hide it), and is counted.
+ */
+#define REGEX_MATCH_LIMIT 100000
+#define REGEX_DEPTH_LIMIT 10000
 
 struct bw_scorer *
 bw_scorer_new(const struct bw_config *cfg, struct bw_stats *st)
@@ -72,8 +81,11 @@ bw_scorer_new(const struct bw_config *cfg, struct bw_stats *st)
 			fail |= s->rules[i].unless == NULL;
 		}
 	}
-	if ((s->md = pcre2_match_data_create(1, NULL)) == NULL || fail)
+	if ((s->md = pcre2_match_data_create(1, NULL)) == NULL ||
+	    (s->mctx = pcre2_match_context_create(NULL)) == NULL || fail)
 		goto nomem;
+	pcre2_set_match_limit(s->mctx, REGEX_MATCH_LIMIT);
+	pcre2_set_depth_limit(s->mctx, REGEX_DEPTH_LIMIT);
 	return s;
 nomem:
 	bw_log_warn("scorer");
@@ -96,6 +108,7 @@ bw_scorer_free(struct bw_scorer *s)
 		}
 	free(s->rules);
 	pcre2_match_data_free(s->md);
+	pcre2_match_context_free(s->mctx);
 	free(s);
 }
 
@@ -145,11 +158,17 @@ match_all(struct bw_scorer *s, const struct bw_match *m, const struct bw_cidr_se
 		return 0;
 	if (m->ndests > 0 && bw_cidr_set_lookup(dests, r->family, r->dst) < 0)
 		return 0;
-	if (m->image_re != NULL &&
-	    (r->image[0] == '\0' ||
-		pcre2_match(m->image_re, (PCRE2_SPTR)r->image, strnlen(r->image, sizeof(r->image)), 0,
-		    0, s->md, NULL) < 0))
-		return 0;
+	if (m->image_re != NULL) {
+		int rc;
+		if (r->image[0] == '\0')
+			return 0;
+		rc = pcre2_match(m->image_re, (PCRE2_SPTR)r->image,
+		    strnlen(r->image, sizeof(r->image)), 0, 0, s->md, s->mctx);
+		if (rc < 0 && rc != PCRE2_ERROR_NOMATCH)
+			bw_stats_inc(s->st, BW_STAT_REGEX_ERRORS);
+		if (rc < 0)
+			return 0;
+	}
 	if (m->nimage_paths > 0 &&
 	    (r->image[0] == '\0' || !in_strings(m->image_paths, m->nimage_paths, r->image)))
 		return 0;

@@ -78,6 +78,7 @@
 	X(SCORED_HIGH, "scored_high", "records scored high")                               \
 	X(SCORED_MEDIUM, "scored_medium", "records scored medium")                         \
 	X(SCORED_LOW, "scored_low", "records scored low")                                  \
+	X(REGEX_ERRORS, "regex_errors", "image regex matches stopped by the match limit (no match)") \
 	X(COUNTED, "counted", "records counted in a group (level in alert_levels)")        \
 	X(ALERTS, "alerts", "alerts raised")                                               \
 	X(GROUPS, "groups", "groups held (at the end)")                                    \

@@ -8,6 +8,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "brokerwatch/cidr.h"
 #include "brokerwatch/config.h"
@@ -239,6 +240,50 @@ START_TEST(score_mosquitto_regex)
 		ck_assert_int_eq(sc.counted, want[i].level != BW_LEVEL_LOW);
 	}
 	bw_scorer_free(s);
+}
+END_TEST
+
+/*
+ * A pattern that backtracks catastrophically on an attacker-chosen name stops
+ * at the match limit and counts as no match: the exception does not hide it.
+ */
+START_TEST(score_regex_match_limit)
+{
+	char path[] = "/tmp/bw-engine-XXXXXX";
+	int fd = mkstemp(path);
+	const char *yaml = "rules:\n"
+	    "  - name: pathological-exception\n"
+	    "    protocol: [MQTT]\n"
+	    "    unless:\n"
+	    "      image: '^(a|aa)+$'\n"
+	    "    level: high\n"
+	    "  - name: default\n"
+	    "    level: low\n";
+	struct bw_config c;
+	struct bw_config_errors errs;
+	struct bw_score sc;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
+	close(fd);
+	memset(&errs, 0, sizeof(errs));
+	ck_assert_int_eq(bw_config_load(path, &c, &errs), 0);
+	unlink(path);
+	struct bw_scorer *s = bw_scorer_new(&c, &st);
+	struct bw_record r = rec4("10.1.0.5", "203.0.113.9", 1883, T0);
+	/* matches quickly: the exception holds */
+	snprintf(r.image, sizeof(r.image), "aaaa");
+	ck_assert_int_eq(bw_score(s, &r, &sc), 1);
+	ck_assert_int_eq(sc.level, BW_LEVEL_LOW);
+	/* 2^n ways to fail: stopped, no match, high */
+	memset(r.image, 'a', 60);
+	r.image[60] = 'b';
+	r.image[61] = '\0';
+	ck_assert_int_eq(bw_score(s, &r, &sc), 1);
+	ck_assert_int_eq(sc.level, BW_LEVEL_HIGH);
+	ck_assert_uint_eq(st.v[BW_STAT_REGEX_ERRORS], 1);
+	bw_scorer_free(s);
+	bw_config_free(&c);
 }
 END_TEST
 
@@ -523,6 +568,7 @@ main(void)
 	tcase_add_checked_fixture(tc, setup_default, teardown_cfg);
 	tcase_add_test(tc, score_reference_query);
 	tcase_add_test(tc, score_mosquitto_regex);
+	tcase_add_test(tc, score_regex_match_limit);
 	suite_add_tcase(su, tc);
 	tc = tcase_create("window");
 	tcase_add_checked_fixture(tc, setup_default, teardown_cfg);

@@ -19,7 +19,7 @@ static const char *const spec_names[] = {
     "frag_ipv6", "frag_ignored", "frag_reassembled", "frag_duplicate", "frag_overlap",
     "frag_invalid", "frag_truncated", "frag_too_many", "frag_timeout", "frag_evicted", "syn",
     "syn_retransmit", "syn_fold_evicted", "records", "watched", "excluded", "scored_high",
-    "scored_medium", "scored_low", "counted", "alerts", "groups", "groups_expired",
+    "scored_medium", "scored_low", "regex_errors", "counted", "alerts", "groups", "groups_expired",
     "groups_evicted", "events_evicted",
 };
 

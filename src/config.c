@@ -91,7 +91,17 @@ static const char default_yaml[] =
     "  json: \"\"\n"
     "  syslog:\n"
     "    enabled: true\n"
-    "    facility: local0\n";
+    "    facility: local0\n"
+    "capture:\n"
+    "  interface: \"\"\n"
+    "  snaplen: 2048\n"
+    "  promiscuous: true\n"
+    "  buffer_mib: 64\n"
+    "  immediate: false\n"
+    "  ring_size: 16384\n"
+    "user: brokerwatch\n"
+    "stats:\n"
+    "  interval: 1h\n";
 
 static const char *const level_names[BW_LEVEL_COUNT] = {"low", "medium", "high"};
 /* as the user reads them: index i is level BW_LEVEL_HIGH - i */
@@ -952,6 +962,8 @@ enum scope {
 	SC_SYSLOG = 1 << 2,
 	SC_RULE = 1 << 3,
 	SC_UNLESS = 1 << 4,
+	SC_CAPTURE = 1 << 5,
+	SC_STATS = 1 << 6,
 };
 
 enum {
@@ -983,7 +995,7 @@ struct schema {
 	unsigned sub;
 };
 
-static handler_fn h_protocols, h_cidrs, h_inventory, h_rules, h_levels, h_group_by,
+static handler_fn h_pow2, h_protocols, h_cidrs, h_inventory, h_rules, h_levels, h_group_by,
     h_duration, h_uint, h_bool, h_string, h_facility, h_map, h_name, h_level, h_unless,
     h_nested_unless, h_cond_protocols, h_cond_ports, h_cond_dests, h_cond_image,
     h_cond_strings;
@@ -1028,6 +1040,25 @@ static const struct schema schema[] = {
 	    0},
 	{SC_SYSLOG, "facility", 0, N_SCALAR, "a syslog facility", 0, 0, h_facility,
 	    CF(syslog_facility), 0, 0},
+	{SC_TOP, "capture", 0, N_MAP, "a mapping of interface, snaplen, promiscuous, "
+	    "buffer_mib, immediate and ring_size", 0, 0, h_map, 0, 0, SC_CAPTURE},
+	{SC_CAPTURE, "interface", 0, N_SCALAR, "an interface name (\"\" for none)", 0, 15,
+	    h_string, CF(cap_interface), 0, 0},
+	{SC_CAPTURE, "snaplen", 0, N_SCALAR, "a whole number of bytes", 64, 262144, h_uint,
+	    CF(cap_snaplen), sizeof(size_t), 0},
+	{SC_CAPTURE, "promiscuous", 0, N_SCALAR, "true or false", 0, 1, h_bool,
+	    CF(cap_promiscuous), 0, 0},
+	{SC_CAPTURE, "buffer_mib", 0, N_SCALAR, "a whole number of MiB", 1, 4096, h_uint,
+	    CF(cap_buffer_mib), sizeof(size_t), 0},
+	{SC_CAPTURE, "immediate", 0, N_SCALAR, "true or false", 0, 1, h_bool,
+	    CF(cap_immediate), 0, 0},
+	{SC_CAPTURE, "ring_size", 0, N_SCALAR, "a power of two", 1024, 1048576, h_pow2,
+	    CF(ring_size), sizeof(size_t), 0},
+	{SC_TOP, "user", 0, N_SCALAR, "a user name (\"\" to stay as started)", 0, 32, h_string,
+	    CF(user), 0, 0},
+	{SC_TOP, "stats", 0, N_MAP, "a mapping of interval", 0, 0, h_map, 0, 0, SC_STATS},
+	{SC_STATS, "interval", 0, N_SCALAR, DURATION, 0, CFG_DURATION_MAX, h_duration,
+	    CF(stats_interval_ns), 0, 0},
 	{SC_RULE, "name", F_REQUIRED, N_SCALAR, "a name", 1, BW_NAME_MAX - 1, h_name, RF(name),
 	    0, 0},
 	{SC_RULE, "level", F_REQUIRED, N_SCALAR, "a level (high, medium or low)", 0, 0, h_level,
@@ -1824,6 +1855,21 @@ h_uint(struct vctx *v, const struct schema *s, const struct node *n, void *obj)
 	}
 }
 
+/* A whole number that must be a power of two (ring sizes). */
+static void
+h_pow2(struct vctx *v, const struct schema *s, const struct node *n, void *obj)
+{
+	uint64_t x;
+
+	if (get_uint(v, n, s->what, (uint64_t)s->min, (uint64_t)s->max, &x) == -1)
+		return;
+	if ((x & (x - 1)) != 0) {
+		verr(v, n->line, "%" PRIu64 " is not a power of two", x);
+		return;
+	}
+	*(size_t *)at(obj, s->off) = (size_t)x;
+}
+
 static void
 h_bool(struct vctx *v, const struct schema *s, const struct node *n, void *obj)
 {
@@ -2206,6 +2252,8 @@ bw_config_free(struct bw_config *c)
 	free(c->inventory);
 	rules_free(c->rules, c->nrules);
 	free(c->out_json);
+	free(c->cap_interface);
+	free(c->user);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -2577,4 +2625,14 @@ bw_config_dump(const struct bw_config *c, FILE *f)
 	if (!first)
 		fputs("local0", f);
 	fputc('\n', f);
+	fputs("capture:\n  interface: ", f);
+	dump_str(f, c->cap_interface ? c->cap_interface : "");
+	fprintf(f, "\n  snaplen: %zu\n  promiscuous: %s\n  buffer_mib: %zu\n"
+	    "  immediate: %s\n  ring_size: %zu\n", c->cap_snaplen,
+	    c->cap_promiscuous ? "true" : "false", c->cap_buffer_mib,
+	    c->cap_immediate ? "true" : "false", c->ring_size);
+	fputs("user: ", f);
+	dump_str(f, c->user ? c->user : "");
+	format_duration(c->stats_interval_ns, buf, sizeof(buf));
+	fprintf(f, "\nstats:\n  interval: %s\n", buf);
 }

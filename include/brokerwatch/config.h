@@ -116,6 +116,16 @@ struct bw_config {
 	char *out_json;                     /* "" = none */
 	int out_syslog;
 	int syslog_facility;                /* LOG_LOCAL0 ... */
+
+	/* the live sensor */
+	char *cap_interface;                /* "" = none (-i gives it) */
+	size_t cap_snaplen;                 /* bytes captured per packet */
+	int cap_promiscuous;
+	size_t cap_buffer_mib;              /* kernel buffer */
+	int cap_immediate;                  /* deliver each packet at once */
+	size_t ring_size;                   /* records between capture and scoring, power of two */
+	char *user;                         /* run as after opening the capture; "" = as started */
+	int64_t stats_interval_ns;          /* 0 = only at exit and on SIGUSR1 */
 };
 
 /* Error messages of a load, each "file:line: key: message". */

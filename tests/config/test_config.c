@@ -555,6 +555,18 @@ START_TEST(all_changed)
 	ck_assert(c.max_groups != d.max_groups && c.max_events != d.max_events);
 	ck_assert(c.out_stdout != d.out_stdout && strcmp(c.out_json, d.out_json) != 0 &&
 	    c.out_syslog != d.out_syslog && c.syslog_facility != d.syslog_facility);
+	ck_assert_str_eq(c.cap_interface, "eth1");
+	ck_assert_uint_eq(c.cap_snaplen, 96);
+	ck_assert_int_eq(c.cap_promiscuous, 0);
+	ck_assert_uint_eq(c.cap_buffer_mib, 256);
+	ck_assert_int_eq(c.cap_immediate, 1);
+	ck_assert_uint_eq(c.ring_size, 1048576);
+	ck_assert_str_eq(c.user, "sensor");
+	ck_assert_int_eq(c.stats_interval_ns, 0);
+	ck_assert(strcmp(c.cap_interface, d.cap_interface) != 0 && c.cap_snaplen != d.cap_snaplen &&
+	    c.cap_promiscuous != d.cap_promiscuous && c.cap_buffer_mib != d.cap_buffer_mib &&
+	    c.cap_immediate != d.cap_immediate && c.ring_size != d.ring_size &&
+	    strcmp(c.user, d.user) != 0 && c.stats_interval_ns != d.stats_interval_ns);
 	bw_config_free(&c);
 	bw_config_free(&d);
 }
@@ -932,7 +944,7 @@ START_TEST(hostile_limits)
 		ck_assert_uint_eq(e.n, 1001);
 		snprintf(want, sizeof(want), "%s:1000: key999: unknown key 'key999' (known keys: "
 		    "protocols, exclude_destinations, home_net, inventory, rules, alert_levels, "
-		    "group_by, window, threshold, realert, max_groups, max_events, outputs)",
+		    "group_by, window, threshold, realert, max_groups, max_events, outputs, capture, user, stats)",
 		    tmp_path("errors1500.yaml"));
 		ck_assert_str_eq(e.msg[999], want);
 		snprintf(want, sizeof(want), "%s: too many errors: 500 more not shown",

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "brokerwatch/alert.h"
 #include "brokerwatch/format.h"
@@ -252,6 +253,12 @@ row_field(const struct bw_config *cfg, const struct bw_report_row *row, int bit,
 	*numeric = 0;
 	switch (1 << bit) {
 	case BW_GF_COMPUTER:
+		if (k->inventory == BW_KEY_LOCAL) {
+			if (gethostname(buf, cap - 1) < 0)
+				buf[0] = '\0';
+			buf[cap - 1] = '\0';
+			return buf;
+		}
 		computer_text(k->inventory ? cfg->inventory[k->inventory - 1].name : NULL,
 		    k->family, k->src, buf, cap);
 		return buf;
@@ -383,7 +390,8 @@ bw_report_print_table(const struct bw_config *cfg, const struct bw_report_row *r
 void
 bw_sinks_open_syslog(struct bw_sinks *s, const struct bw_config *cfg)
 {
-	openlog("brokerwatch", LOG_PID | LOG_NDELAY, cfg->syslog_facility);
+	(void)cfg;      /* each alert names its facility: a reload may change it */
+	openlog("brokerwatch", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	s->syslog = 1;
 }
 
@@ -412,7 +420,7 @@ bw_sinks_emit(struct bw_sinks *s, const struct bw_config *cfg, const struct bw_a
 			int pri = a->level == BW_LEVEL_HIGH ? LOG_WARNING :
 			    a->level == BW_LEVEL_MEDIUM ? LOG_NOTICE : LOG_INFO;
 			/* the line is data, never a format */
-			syslog(pri, "%.*s", (int)(n - 1), buf);
+			syslog(cfg->syslog_facility | pri, "%.*s", (int)(n - 1), buf);
 		}
 	}
 }
@@ -428,8 +436,6 @@ bw_sinks_close(struct bw_sinks *s)
 		bw_log_warn("standard output: write");
 		s->failed = 1;
 	}
-	if (s->syslog)
-		closelog();
-	s->syslog = 0;
+	s->syslog = 0;  /* the log stays open: operational messages may still use it */
 	return s->failed ? -1 : 0;
 }

@@ -8,11 +8,20 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "brokerwatch/log.h"
 
 static const char *log_progname = "brokerwatch";
+static int log_syslog;
+
+void
+bw_log_use_syslog(void)
+{
+	openlog("brokerwatch", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_syslog = 1;
+}
 
 void
 bw_log_init(const char *progname)
@@ -21,11 +30,11 @@ bw_log_init(const char *progname)
 		log_progname = progname;
 }
 
-static void log_vwrite(int with_errno, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
+static void log_vwrite(int pri, int with_errno, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 static void
-log_vwrite(int with_errno, const char *fmt, va_list ap)
+log_vwrite(int pri, int with_errno, const char *fmt, va_list ap)
 {
 	char msg[1536], line[2048];
 	int saved = errno;
@@ -33,6 +42,13 @@ log_vwrite(int with_errno, const char *fmt, va_list ap)
 
 	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
 		msg[0] = '\0';
+	if (log_syslog) {
+		/* the message is data, never a format */
+		syslog(LOG_DAEMON | pri, "%s%s%s", msg, with_errno ? ": " : "",
+		    with_errno ? strerror(saved) : "");
+		errno = saved;
+		return;
+	}
 	n = snprintf(line, sizeof(line), "%s: %s%s%s\n", log_progname, msg,
 	    with_errno ? ": " : "", with_errno ? strerror(saved) : "");
 	if (n < 0)
@@ -54,7 +70,7 @@ bw_log_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vwrite(1, fmt, ap);
+	log_vwrite(LOG_WARNING, 1, fmt, ap);
 	va_end(ap);
 }
 
@@ -64,7 +80,7 @@ bw_log_warnx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vwrite(0, fmt, ap);
+	log_vwrite(LOG_WARNING, 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -74,6 +90,6 @@ bw_log_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vwrite(0, fmt, ap);
+	log_vwrite(LOG_INFO, 0, fmt, ap);
 	va_end(ap);
 }

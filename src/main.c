@@ -15,7 +15,9 @@
 #include "brokerwatch/alert.h"
 #include "brokerwatch/config.h"
 #include "brokerwatch/log.h"
+#include "brokerwatch/notify.h"
 #include "brokerwatch/replay.h"
+#include "brokerwatch/sensor.h"
 #include "brokerwatch/stats.h"
 #include "brokerwatch/window.h"
 
@@ -35,13 +37,17 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: brokerwatch -r FILE [-r FILE ...] [-c CONFIG] [--records FILE|-]\n"
+	    "usage: brokerwatch -i IFACE [-c CONFIG] [-d] [--records FILE|-]\n"
+	    "                   [--alerts FILE|-] [--stats] [-q]\n"
+	    "       brokerwatch -r FILE [-r FILE ...] [-c CONFIG] [--records FILE|-]\n"
 	    "                   [--alerts FILE|-] [--report-json FILE|-] [--no-report]\n"
 	    "                   [--syslog] [--stats] [-q]\n"
 	    "       brokerwatch -n [-c CONFIG]\n"
 	    "       brokerwatch --dump-config [-c CONFIG]\n"
 	    "       brokerwatch -h | -V\n"
 	    "\n"
+	    "  -i, --interface IFACE  capture live on IFACE (any: every interface)\n"
+	    "  -d, --debug            live: log to stderr instead of syslog\n"
 	    "  -r, --read FILE        read a capture file (pcap or pcapng; - is standard\n"
 	    "                         input); several are read in order as one stream\n"
 	    "  -c, --config FILE      the configuration (default %s,\n"
@@ -121,6 +127,8 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{"read", required_argument, NULL, 'r'},
+		{"interface", required_argument, NULL, 'i'},
+		{"debug", no_argument, NULL, 'd'},
 		{"config", required_argument, NULL, 'c'},
 		{"check", no_argument, NULL, 'n'},
 		{"dump-config", no_argument, NULL, OPT_DUMP_CONFIG},
@@ -136,20 +144,25 @@ main(int argc, char *argv[])
 		{NULL, 0, NULL, 0},
 	};
 	static const char *files[MAX_FILES];
-	struct bw_replay_opts opts;
 	struct bw_config cfg;
-	struct bw_sinks sinks;
 	struct bw_stats st;
 	const char *records_path = NULL, *alerts_path = NULL, *report_path = NULL;
-	const char *config_path = NULL;
-	FILE *alerts_json = NULL, *config_json = NULL;
+	const char *config_path = NULL, *interface = NULL;
+	FILE *alerts_json = NULL;
 	size_t nfiles = 0, nstdin = 0;
 	int stats_json = 0, quiet = 0, check = 0, dump = 0, no_report = 0, syslog_replay = 0;
+	int debug = 0;
 	int ch, status;
 
 	bw_log_init("brokerwatch");
-	while ((ch = getopt_long(argc, argv, "r:c:nqhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "r:i:c:dnqhV", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'i':
+			interface = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
 		case 'r':
 			if (nfiles == MAX_FILES) {
 				bw_log_warnx("more than %d capture files", MAX_FILES);
@@ -207,15 +220,24 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return BW_EXIT_USAGE;
 	}
-	if (nfiles == 0 && !check && !dump) {
-		bw_log_warnx("no input: give a capture file with -r FILE");
-		usage(stderr);
+	if (nfiles > 0 && interface != NULL) {
+		bw_log_warnx("-i and -r exclude each other: capture live or read files");
 		return BW_EXIT_USAGE;
 	}
 
 	memset(&cfg, 0, sizeof(cfg));
 	if ((status = load_config(config_path, &cfg)) != BW_EXIT_OK)
 		return status;
+	if (interface == NULL && nfiles == 0 && cfg.cap_interface != NULL &&
+	    cfg.cap_interface[0] != '\0')
+		interface = cfg.cap_interface;
+	if (nfiles == 0 && interface == NULL && !check && !dump) {
+		bw_log_warnx("no input: capture with -i IFACE (or capture.interface) or read "
+		    "files with -r FILE");
+		usage(stderr);
+		bw_config_free(&cfg);
+		return BW_EXIT_USAGE;
+	}
 	if (check) {
 		size_t bound = bw_window_memory_bound(&cfg);
 		long pages = sysconf(_SC_PHYS_PAGES), pagesize = sysconf(_SC_PAGESIZE);
@@ -238,56 +260,60 @@ main(int argc, char *argv[])
 		return fflush(stdout) == 0 ? BW_EXIT_OK : BW_EXIT_IOERR;
 	}
 
-	bw_replay_opts_default(&opts);
-	opts.files = files;
-	opts.nfiles = nfiles;
-	opts.cfg = &cfg;
-	memset(&sinks, 0, sizeof(sinks));
+	struct bw_sensor_opts so;
+	bw_sensor_opts_default(&so);
+	so.files = files;
+	so.nfiles = nfiles;
+	so.interface = interface;
+	so.cfg = &cfg;
+	so.config_path = cfg.path;
 	status = BW_EXIT_OK;
-	if (records_path != NULL && (opts.records = open_output(records_path, "w")) == NULL)
+	if (records_path != NULL && (so.records = open_output(records_path, "w")) == NULL)
 		status = BW_EXIT_IOERR;
-	opts.records_name = records_path != NULL && strcmp(records_path, "-") == 0 ?
+	so.records_name = records_path != NULL && strcmp(records_path, "-") == 0 ?
 	    "standard output" : records_path;
 	if (alerts_path != NULL && (alerts_json = open_output(alerts_path, "w")) == NULL)
 		status = BW_EXIT_IOERR;
-	if (report_path != NULL && (opts.report_json = open_output(report_path, "w")) == NULL)
+	so.alerts = alerts_json;
+	so.alerts_name = alerts_path;
+	if (report_path != NULL && interface != NULL) {
+		bw_log_warnx("--report-json is for replays (-r): the live sensor alerts as it goes");
+		status = BW_EXIT_USAGE;
+	}
+	if (report_path != NULL && (so.report_json = open_output(report_path, "w")) == NULL)
 		status = BW_EXIT_IOERR;
-	opts.report_json_name = report_path != NULL && strcmp(report_path, "-") == 0 ?
+	so.report_json_name = report_path != NULL && strcmp(report_path, "-") == 0 ?
 	    "standard output" : report_path;
-	/* the configured alert file is appended to, as a daemon's log would be;
-	 * --alerts replaces it for this run */
-	if (alerts_path == NULL && cfg.out_json != NULL && cfg.out_json[0] != '\0' &&
-	    (config_json = open_output(cfg.out_json, "a")) == NULL)
-		status = BW_EXIT_IOERR;
 	if (status != BW_EXIT_OK)
 		goto out;
 
 	/* machine-readable output on stdout keeps stdout to itself */
-	int stdout_taken = opts.records == stdout || alerts_json == stdout ||
-	    opts.report_json == stdout;
-	sinks.json = alerts_json != NULL ? alerts_json : config_json;
-	sinks.json_name = alerts_json != NULL ? alerts_path : cfg.out_json;
-	if (cfg.out_stdout && !stdout_taken)
-		sinks.text = stdout;
-	if (syslog_replay)
-		bw_sinks_open_syslog(&sinks, &cfg);
-	if (!no_report && !stdout_taken)
-		opts.report_table = stdout;
-	opts.sinks = &sinks;
+	int stdout_taken = so.records == stdout || alerts_json == stdout ||
+	    so.report_json == stdout;
+	so.alerts_stdout = cfg.out_stdout && !stdout_taken;
+	so.alerts_syslog = interface != NULL ? cfg.out_syslog : syslog_replay;
+	if (interface == NULL && !no_report && !stdout_taken)
+		so.report_table = stdout;
+	if (interface != NULL) {
+		if (!debug)
+			bw_log_use_syslog();
+		bw_notify_init();
+		bw_log_info("starting on %s with %s", interface,
+		    cfg.path != NULL ? cfg.path : "the built-in configuration");
+	}
 
 	memset(&st, 0, sizeof(st));
-	status = bw_replay_run(&opts, &st);
+	status = bw_sensor_run(&so, &st);
 	if (stats_json)
 		bw_stats_print_json(&st, stderr);
-	else if (!quiet) {
+	else if (!quiet && interface == NULL) {
 		fprintf(stderr, "brokerwatch: statistics:\n");
 		bw_stats_print_text(&st, stderr);
 	}
 out:
-	if (close_output(opts.records, records_path) < 0 ||
+	if (close_output(so.records, records_path) < 0 ||
 	    close_output(alerts_json, alerts_path) < 0 ||
-	    close_output(opts.report_json, report_path) < 0 ||
-	    close_output(config_json, cfg.out_json) < 0) {
+	    close_output(so.report_json, report_path) < 0) {
 		if (status == BW_EXIT_OK)
 			status = BW_EXIT_IOERR;
 	}

@@ -28,6 +28,8 @@ struct bw_scorer {
 	struct bw_cidr_set *exclude;
 	struct bw_cidr_set *home;
 	struct bw_cidr_set *inventory;
+	struct bw_cidr_set *local;
+	const struct bw_local *local_info;
 	struct rule_sets *rules;
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
@@ -101,6 +103,7 @@ bw_scorer_free(struct bw_scorer *s)
 	bw_cidr_set_free(s->exclude);
 	bw_cidr_set_free(s->home);
 	bw_cidr_set_free(s->inventory);
+	bw_cidr_set_free(s->local);
 	if (s->rules != NULL)
 		for (size_t i = 0; i < s->cfg->nrules; i++) {
 			bw_cidr_set_free(s->rules[i].when);
@@ -112,18 +115,42 @@ bw_scorer_free(struct bw_scorer *s)
 	free(s);
 }
 
-const char *
-bw_scorer_computer(const struct bw_scorer *s, const struct bw_record *r)
+int
+bw_scorer_set_local(struct bw_scorer *s, const struct bw_local *l)
 {
-	long i = bw_cidr_set_lookup(s->inventory, r->family, r->src);
+	struct bw_cidr_set *set = NULL;
 
+	if (l != NULL && l->n > 0 && (set = bw_cidr_set_new(l->addrs, l->n)) == NULL) {
+		bw_log_warn("this host's addresses");
+		return -1;
+	}
+	bw_cidr_set_free(s->local);
+	s->local = set;
+	s->local_info = set != NULL ? l : NULL;
+	return 0;
+}
+
+/* Local host first, then the inventory (DESIGN.md). */
+static long
+computer_index(const struct bw_scorer *s, const struct bw_record *r)
+{
+	if (s->local != NULL && bw_cidr_set_lookup(s->local, r->family, r->src) >= 0)
+		return BW_SCORE_LOCAL;
+	return bw_cidr_set_lookup(s->inventory, r->family, r->src);
+}
+
+static const char *
+computer_name(const struct bw_scorer *s, long i)
+{
+	if (i == BW_SCORE_LOCAL)
+		return s->local_info->hostname;
 	return i < 0 ? NULL : s->cfg->inventory[i].name;
 }
 
-static long
-inventory_index(const struct bw_scorer *s, const struct bw_record *r)
+const char *
+bw_scorer_computer(const struct bw_scorer *s, const struct bw_record *r)
 {
-	return bw_cidr_set_lookup(s->inventory, r->family, r->src);
+	return computer_name(s, computer_index(s, r));
 }
 
 static int
@@ -204,8 +231,8 @@ bw_score(struct bw_scorer *s, const struct bw_record *r, struct bw_score *out)
 		out->rule = (int)i;
 		break;
 	}
-	out->inventory = inventory_index(s, r);
-	out->computer = out->inventory < 0 ? NULL : cfg->inventory[out->inventory].name;
+	out->inventory = computer_index(s, r);
+	out->computer = computer_name(s, out->inventory);
 	out->counted = (cfg->alert_levels >> out->level) & 1;
 	bw_stats_inc(s->st, out->level == BW_LEVEL_HIGH ? BW_STAT_SCORED_HIGH :
 	    out->level == BW_LEVEL_MEDIUM ? BW_STAT_SCORED_MEDIUM : BW_STAT_SCORED_LOW);

@@ -55,3 +55,43 @@ bw_stats_print_json(const struct bw_stats *st, FILE *f)
 		    (unsigned long long)st->v[k]);
 	fputs("}\n", f);
 }
+
+void
+bw_stats_publish(struct bw_stats_shared *dst, const struct bw_stats *src)
+{
+	for (int k = 0; k < BW_STAT_COUNT; k++)
+		atomic_store_explicit(&dst->v[k], src->v[k], memory_order_relaxed);
+}
+
+void
+bw_stats_collect(struct bw_stats *dst, const struct bw_stats_shared *src)
+{
+	for (int k = 0; k < BW_STAT_COUNT; k++)
+		dst->v[k] += atomic_load_explicit(&src->v[k], memory_order_relaxed);
+}
+
+void
+bw_stats_merge(struct bw_stats *dst, const struct bw_stats *src)
+{
+	for (int k = 0; k < BW_STAT_COUNT; k++)
+		dst->v[k] += src->v[k];
+}
+
+void
+bw_stats_format_line(const struct bw_stats *st, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (int k = 0; k < BW_STAT_COUNT && n < len; k++) {
+		if (st->v[k] == 0)
+			continue;
+		int r = snprintf(buf + n, len - n, "%s%s=%llu", n ? " " : "", stat_names[k],
+		    (unsigned long long)st->v[k]);
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+}

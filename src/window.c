@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "brokerwatch/format.h"
 #include "brokerwatch/log.h"
@@ -103,6 +104,12 @@ size_t
 bw_window_groups(const struct bw_window *w)
 {
 	return bw_table_count(w->groups);
+}
+
+void
+bw_window_set_config(struct bw_window *w, const struct bw_config *cfg)
+{
+	w->cfg = cfg;
 }
 
 static void
@@ -253,7 +260,9 @@ make_key(const struct bw_config *cfg, const struct bw_record *r, const struct bw
 
 	memset(k, 0, sizeof(*k));
 	if (gb & BW_GF_COMPUTER) {
-		if (sc->inventory >= 0)
+		if (sc->inventory == BW_SCORE_LOCAL)
+			k->inventory = BW_KEY_LOCAL;
+		else if (sc->inventory >= 0)
 			k->inventory = (uint32_t)sc->inventory + 1;
 		else {
 			memcpy(k->src, r->src, sizeof(k->src));
@@ -338,7 +347,11 @@ bw_window_add(struct bw_window *w, const struct bw_record *r, const struct bw_sc
 static void
 key_computer_text(const struct bw_config *cfg, const struct bw_group_key *k, char *buf)
 {
-	if (k->inventory > 0) {
+	if (k->inventory == BW_KEY_LOCAL) {
+		if (gethostname(buf, BW_NAME_MAX - 1) < 0)
+			buf[0] = '\0';
+		buf[BW_NAME_MAX - 1] = '\0';
+	} else if (k->inventory > 0) {
 		size_t n = strnlen(cfg->inventory[k->inventory - 1].name, BW_NAME_MAX - 1);
 		memcpy(buf, cfg->inventory[k->inventory - 1].name, n);
 		buf[n] = '\0';

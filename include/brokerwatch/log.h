@@ -13,6 +13,12 @@
 /* Sets the program name put in front of every message (default "brokerwatch"). */
 void bw_log_init(const char *progname);
 
+/*
+ * From now on, messages go to syslog (ident "brokerwatch", facility daemon)
+ * instead of stderr: the live sensor's operational log. [main, before threads]
+ */
+void bw_log_use_syslog(void);
+
 /* "progname: message: strerror(errno)" on stderr. */
 void bw_log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -10,6 +10,7 @@
 #define BW_SCORE_H
 
 #include "brokerwatch/config.h"
+#include "brokerwatch/local.h"
 #include "brokerwatch/record.h"
 #include "brokerwatch/stats.h"
 
@@ -18,9 +19,12 @@ struct bw_score {
 	enum bw_level level;
 	int rule;               /* index into cfg->rules, -1: no rule matched (low) */
 	const char *computer;   /* inventory name, or NULL: the source address */
-	long inventory;         /* its index in cfg->inventory, or -1 */
+	long inventory;         /* its index in cfg->inventory, BW_SCORE_LOCAL, or -1 */
 	int counted;            /* its level is one of alert_levels */
 };
+
+/* score.inventory of a record made on this host: its ComputerName is the host's name. */
+#define BW_SCORE_LOCAL (-2L)
 
 struct bw_scorer;
 
@@ -30,7 +34,14 @@ struct bw_scorer *bw_scorer_new(const struct bw_config *cfg, struct bw_stats *st
 /* Frees the scorer; NULL is allowed. */
 void bw_scorer_free(struct bw_scorer *s);
 
-/* The inventory name of a source address, or NULL. */
+/*
+ * This host's addresses (the live sensor): a record from one of them has the
+ * host's name as ComputerName, before any inventory name. l must outlive its
+ * use; NULL: no source is local (replays). 0, or -1 (logged) without memory.
+ */
+int bw_scorer_set_local(struct bw_scorer *s, const struct bw_local *l);
+
+/* The ComputerName of a record when it is not the source address, or NULL. */
 const char *bw_scorer_computer(const struct bw_scorer *s, const struct bw_record *r);
 
 /*

@@ -10,6 +10,7 @@
 #ifndef BW_STATS_H
 #define BW_STATS_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -84,7 +85,12 @@
 	X(GROUPS, "groups", "groups held (at the end)")                                    \
 	X(GROUPS_EXPIRED, "groups_expired", "groups dropped: no connection left in the window") \
 	X(GROUPS_EVICTED, "groups_evicted", "groups evicted while still in the window (memory bound)") \
-	X(EVENTS_EVICTED, "events_evicted", "connections lost with evicted groups")
+	X(EVENTS_EVICTED, "events_evicted", "connections lost with evicted groups")         \
+	X(KERNEL_RECEIVED, "kernel_received", "packets the kernel passed the filter (live)") \
+	X(KERNEL_DROPPED, "kernel_dropped", "packets the kernel dropped: buffer full (live)") \
+	X(INTERFACE_DROPPED, "interface_dropped", "packets the interface dropped (live)")   \
+	X(RING_DROPPED, "ring_dropped", "records dropped: the ring to scoring was full (live)") \
+	X(RING_FULL_WAITS, "ring_full_waits", "times a replay waited for room in the ring")
 
 enum bw_stat {
 #define BW_STAT_ENUM_(c, n, d) BW_STAT_##c,
@@ -108,6 +114,27 @@ bw_stats_add(struct bw_stats *st, enum bw_stat k, uint64_t n)
 {
 	st->v[k] += n;
 }
+
+/*
+ * A thread's counters as other threads may read them: the owner publishes its
+ * private struct bw_stats now and then (relaxed stores, once per batch), any
+ * thread collects (relaxed loads). A snapshot, not a transaction.
+ */
+struct bw_stats_shared {
+	_Atomic uint64_t v[BW_STAT_COUNT];
+};
+
+/* Copies the owner's counters into the shared ones. [owner thread] */
+void bw_stats_publish(struct bw_stats_shared *dst, const struct bw_stats *src);
+
+/* Adds the shared counters into dst. [any thread] */
+void bw_stats_collect(struct bw_stats *dst, const struct bw_stats_shared *src);
+
+/* Adds src's counters into dst. */
+void bw_stats_merge(struct bw_stats *dst, const struct bw_stats *src);
+
+/* The non-zero counters as one line "name=value name=value ..." into buf. */
+void bw_stats_format_line(const struct bw_stats *st, char *buf, size_t len);
 
 /* The counter's name as in --stats JSON ("packets", ...). */
 const char *bw_stats_name(enum bw_stat k);

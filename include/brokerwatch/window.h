@@ -26,7 +26,8 @@
 struct bw_group_key {
 	uint8_t remote[16];        /* RemoteAddress */
 	uint8_t src[16];           /* ComputerName as the source address (no inventory name) */
-	uint32_t inventory;        /* 1 + index of the inventory entry naming it; 0: none */
+	uint32_t inventory;        /* 1 + index of the inventory entry naming it; 0: none;
+	                              BW_KEY_LOCAL: this host */
 	uint16_t rport;            /* RemotePort */
 	uint8_t family;            /* of remote and src */
 	uint8_t proto;             /* Protocol: index into cfg->protocols */
@@ -35,6 +36,8 @@ struct bw_group_key {
 	char user[BW_USER_MAX];    /* UserName */
 	char image[BW_EXE_MAX];    /* ImageFileName */
 };
+
+#define BW_KEY_LOCAL UINT32_MAX
 
 /* An alert: valid until the next call into the window. */
 struct bw_alert {
@@ -82,6 +85,13 @@ ssize_t bw_window_report(struct bw_window *w, int64_t end_ns, struct bw_report_r
 
 /* Groups held now. */
 size_t bw_window_groups(const struct bw_window *w);
+
+/*
+ * A reloaded configuration whose group keys mean what the current one's do
+ * (same group_by, protocols, inventory, max_groups, max_events): the groups
+ * are kept and counted on with cfg's window, threshold and realert.
+ */
+void bw_window_set_config(struct bw_window *w, const struct bw_config *cfg);
 
 /* Bytes the groups and connection times of cfg can hold at most. */
 size_t bw_window_memory_bound(const struct bw_config *cfg);

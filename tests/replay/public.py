@@ -50,7 +50,8 @@ ipv6_invalid ipv6_ext_too_many tcp_truncated tcp_invalid udp_truncated udp_inval
 tunnel_truncated tunnel_invalid tunnel_unsupported frag_ipv4 frag_ipv6 frag_ignored
 frag_reassembled frag_duplicate frag_overlap frag_invalid frag_truncated frag_too_many
 frag_timeout frag_evicted syn syn_retransmit syn_fold_evicted records
-watched excluded scored_high scored_medium scored_low regex_errors counted alerts groups groups_expired groups_evicted events_evicted""".split()
+watched excluded scored_high scored_medium scored_low regex_errors counted alerts groups groups_expired groups_evicted events_evicted kernel_received kernel_dropped
+interface_dropped ring_dropped ring_full_waits""".split()
 
 
 class OracleError(Exception):

@@ -20,7 +20,8 @@ static const char *const spec_names[] = {
     "frag_invalid", "frag_truncated", "frag_too_many", "frag_timeout", "frag_evicted", "syn",
     "syn_retransmit", "syn_fold_evicted", "records", "watched", "excluded", "scored_high",
     "scored_medium", "scored_low", "regex_errors", "counted", "alerts", "groups", "groups_expired",
-    "groups_evicted", "events_evicted",
+    "groups_evicted", "events_evicted", "kernel_received", "kernel_dropped",
+    "interface_dropped", "ring_dropped", "ring_full_waits",
 };
 
 #define NSPEC (sizeof(spec_names) / sizeof(spec_names[0]))

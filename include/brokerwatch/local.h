@@ -1,0 +1,32 @@
+/*
+ * local.h - this host's name and addresses: a record whose source is one of
+ * them was made here, and its ComputerName is the host's name.
+ *
+ * A snapshot is taken by the main thread (getifaddrs, gethostname) and handed
+ * to the worker, which owns it from then on. Replays never use one: in a
+ * replay no source is local.
+ */
+#ifndef BW_LOCAL_H
+#define BW_LOCAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "brokerwatch/cidr.h"
+
+struct bw_local {
+	char hostname[256];
+	struct bw_cidr *addrs;      /* each a /32 or /128 */
+	size_t n;
+};
+
+/* The host's addresses now. NULL (logged) when they cannot be read. [main] */
+struct bw_local *bw_local_snapshot(void);
+
+/* Do two snapshots hold the same name and addresses (in any order)? */
+int bw_local_equal(const struct bw_local *a, const struct bw_local *b);
+
+/* Frees a snapshot; NULL is allowed. */
+void bw_local_free(struct bw_local *l);
+
+#endif

@@ -1,0 +1,468 @@
+/*
+ * capture.c - the capture thread: packets to connection records.   [capture]
+ *
+ * Owns the live pcap handle (or the capture files, one at a time), the
+ * decoder, the SYN fold table and a small batch of records that it pushes
+ * into the ring at once. Live it never waits for the worker; a replay does.
+ */
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "brokerwatch/capture.h"
+#include "brokerwatch/conn.h"
+#include "brokerwatch/filter.h"
+#include "brokerwatch/log.h"
+#include "brokerwatch/pcapfile.h"
+#include "brokerwatch/replay.h"
+
+#define BATCH 64                 /* records pushed at once */
+#define REPLAY_PUBLISH 1024      /* packets between stats publications in a replay */
+#define LIVE_TIMEOUT_MS 100      /* longest wait for packets: stop and filter checks */
+
+struct bw_capture {
+	struct bw_capture_opts o;
+	pcap_t *pcap;
+	enum bw_link link;
+	char describe[256];
+	struct bw_decoder *dec;
+	struct bw_conn *conn;
+	struct bw_stats st;
+	struct bw_record batch[BATCH];
+	size_t nbatch;
+	int pushed;                 /* records pushed since the worker was last woken */
+	int live;
+	int64_t latest;
+	int have_latest;
+	int status;
+	/* 64-bit totals over libpcap's 32-bit counters */
+	uint32_t last_recv, last_drop, last_ifdrop;
+
+	pthread_t thread;
+	int started, joined;
+	int inline_vlan;
+	void (*done)(void *);
+	void *done_arg;
+	_Atomic int stop;
+	_Atomic(char *) new_filter;
+	_Atomic uint64_t heartbeat;
+};
+
+static void
+wake_worker(struct bw_capture *c)
+{
+	uint64_t one = 1;
+
+	if (!c->pushed)
+		return;
+	c->pushed = 0;
+	/* an eventfd counter: a write only fails when it would overflow, i.e. it is set */
+	if (write(c->o.wake_fd, &one, sizeof(one)) < 0) {
+	}
+}
+
+/* Live: push what fits, drop and count the rest. */
+static void
+flush_live(struct bw_capture *c)
+{
+	size_t n = bw_ring_push(c->o.ring, c->batch, c->nbatch);
+
+	if (n > 0)
+		c->pushed = 1;
+	bw_stats_add(&c->st, BW_STAT_RING_DROPPED, c->nbatch - n);
+	c->nbatch = 0;
+}
+
+/* Replay: wait for room; a replay never loses a record. */
+static void
+flush_replay(struct bw_capture *c)
+{
+	size_t done = 0;
+	struct timespec pause = {0, 20000};
+
+	while (done < c->nbatch) {
+		size_t n = bw_ring_push(c->o.ring, c->batch + done, c->nbatch - done);
+		if (n > 0)
+			c->pushed = 1;
+		done += n;
+		if (done < c->nbatch) {
+			bw_stats_inc(&c->st, BW_STAT_RING_FULL_WAITS);
+			wake_worker(c);
+			nanosleep(&pause, NULL);
+		}
+	}
+	c->nbatch = 0;
+}
+
+static void
+take_packet(struct bw_capture *c, const struct bw_packet *pkt)
+{
+	struct bw_record *rec = &c->batch[c->nbatch];
+
+	if (bw_decode(c->dec, pkt, rec) != BW_DECODE_SYN || !bw_conn_syn(c->conn, rec))
+		return;
+	if (++c->nbatch == BATCH) {
+		if (c->live)
+			flush_live(c);
+		else
+			flush_replay(c);
+	}
+}
+
+/* ---------------------------------------------------------------- live */
+
+static void
+live_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct bw_capture *c = (struct bw_capture *)(void *)arg;
+	struct bw_packet pkt;
+
+	/* nanosecond stamps were asked for; tv_usec holds nanoseconds then */
+	pkt.ts_ns = (int64_t)h->ts.tv_sec * 1000000000LL + h->ts.tv_usec;
+	pkt.ts_status = BW_TS_OK;
+	pkt.data = bytes;
+	pkt.caplen = h->caplen;
+	pkt.wirelen = h->len;
+	pkt.link = c->link;
+	pkt.ifname = c->o.interface;
+	if (!c->have_latest || pkt.ts_ns > c->latest) {
+		c->latest = pkt.ts_ns;
+		c->have_latest = 1;
+	}
+	take_packet(c, &pkt);
+}
+
+static void
+kernel_stats(struct bw_capture *c)
+{
+	struct pcap_stat ps;
+
+	if (pcap_stats(c->pcap, &ps) < 0)
+		return;
+	/* libpcap's totals are 32-bit and wrap: add the differences */
+	bw_stats_add(&c->st, BW_STAT_KERNEL_RECEIVED, (uint32_t)(ps.ps_recv - c->last_recv));
+	bw_stats_add(&c->st, BW_STAT_KERNEL_DROPPED, (uint32_t)(ps.ps_drop - c->last_drop));
+	bw_stats_add(&c->st, BW_STAT_INTERFACE_DROPPED,
+	    (uint32_t)(ps.ps_ifdrop - c->last_ifdrop));
+	c->last_recv = ps.ps_recv;
+	c->last_drop = ps.ps_drop;
+	c->last_ifdrop = ps.ps_ifdrop;
+}
+
+static int
+apply_filter(struct bw_capture *c, const char *expr)
+{
+	struct bpf_program prog;
+
+	if (pcap_compile(c->pcap, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		bw_log_warnx("%s: the capture filter does not compile: %s", c->o.interface,
+		    pcap_geterr(c->pcap));
+		return -1;
+	}
+	if (pcap_setfilter(c->pcap, &prog) < 0) {
+		bw_log_warnx("%s: cannot set the capture filter: %s", c->o.interface,
+		    pcap_geterr(c->pcap));
+		pcap_freecode(&prog);
+		return -1;
+	}
+	pcap_freecode(&prog);
+	return 0;
+}
+
+static void
+run_live(struct bw_capture *c)
+{
+	while (!atomic_load_explicit(&c->stop, memory_order_acquire)) {
+		int r = pcap_dispatch(c->pcap, -1, live_packet, (u_char *)(void *)c);
+		char *expr;
+
+		if (c->nbatch > 0)
+			flush_live(c);
+		wake_worker(c);
+		kernel_stats(c);
+		bw_stats_publish(c->o.pub, &c->st);
+		atomic_fetch_add_explicit(&c->heartbeat, 1, memory_order_relaxed);
+		if ((expr = atomic_exchange(&c->new_filter, NULL)) != NULL) {
+			if (apply_filter(c, expr) == 0)
+				bw_log_info("%s: capture filter updated", c->o.interface);
+			free(expr);
+		}
+		if (r == PCAP_ERROR_BREAK)
+			break;
+		if (r < 0) {
+			/* the interface went away: systemd's Restart= brings the sensor back */
+			bw_log_warnx("%s: capture failed: %s", c->o.interface, pcap_geterr(c->pcap));
+			c->status = BW_EXIT_SOFTWARE;
+			break;
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- files */
+
+/* The first problem decides the exit status. */
+static void
+note_status(struct bw_capture *c, int s)
+{
+	if (c->status == BW_EXIT_OK)
+		c->status = s;
+}
+
+static void
+replay_file(struct bw_capture *c, const char *name)
+{
+	char err[BW_PCAPFILE_ERRMAX];
+	const char *shown = strcmp(name, "-") == 0 ? "(standard input)" : name;
+	uint32_t warned[16];
+	size_t nwarned = 0;
+	struct bw_pcapfile *pf;
+	struct bw_packet pkt;
+	int notfound, r;
+	unsigned n = 0;
+
+	if ((pf = bw_pcapfile_open(name, err, sizeof(err), &notfound)) == NULL) {
+		bw_log_warnx("%s: %s", shown, err);
+		note_status(c, notfound ? BW_EXIT_NOINPUT : BW_EXIT_DATAERR);
+		return;
+	}
+	while ((r = bw_pcapfile_next(pf, &pkt, err, sizeof(err))) > 0) {
+		if (pkt.ts_status == BW_TS_MISSING)
+			bw_stats_inc(&c->st, BW_STAT_NO_TIMESTAMP);
+		else if (pkt.ts_status == BW_TS_INVALID)
+			bw_stats_inc(&c->st, BW_STAT_TS_INVALID);
+		else if (!c->have_latest || pkt.ts_ns > c->latest) {
+			c->latest = pkt.ts_ns;
+			c->have_latest = 1;
+		}
+		if (pkt.link == BW_LINK_UNSUPPORTED) {
+			uint32_t ifc = bw_pcapfile_interface(pf), lt = bw_pcapfile_linktype(pf);
+			size_t i = 0;
+			while (i < nwarned && warned[i] != ifc)
+				i++;
+			if (i == nwarned && nwarned < sizeof(warned) / sizeof(warned[0])) {
+				warned[nwarned++] = ifc;
+				bw_log_warnx("%s: interface %u: link type %u (%s) is not supported; "
+				    "its packets are counted in link_unsupported", shown, ifc, lt,
+				    bw_linktype_name(lt));
+				note_status(c, BW_EXIT_DATAERR);
+			}
+		}
+		take_packet(c, &pkt);
+		if (++n % REPLAY_PUBLISH == 0) {
+			bw_stats_publish(c->o.pub, &c->st);
+			atomic_fetch_add_explicit(&c->heartbeat, 1, memory_order_relaxed);
+			if (atomic_load_explicit(&c->stop, memory_order_acquire))
+				break;
+		}
+	}
+	if (r < 0) {
+		bw_log_warnx("%s: %s", shown, err);
+		note_status(c, BW_EXIT_DATAERR);
+	}
+	bw_pcapfile_close(pf);
+}
+
+static void
+run_files(struct bw_capture *c)
+{
+	for (size_t i = 0; i < c->o.nfiles; i++) {
+		if (atomic_load_explicit(&c->stop, memory_order_acquire))
+			break;
+		replay_file(c, c->o.files[i]);
+	}
+	if (c->nbatch > 0)
+		flush_replay(c);
+	wake_worker(c);
+}
+
+/* ---------------------------------------------------------------- the thread */
+
+static void *
+capture_main(void *arg)
+{
+	struct bw_capture *c = arg;
+
+	if (c->live)
+		run_live(c);
+	else
+		run_files(c);
+	bw_stats_publish(c->o.pub, &c->st);
+	if (c->done != NULL)
+		c->done(c->done_arg);
+	return NULL;
+}
+
+struct bw_capture *
+bw_capture_open(const struct bw_capture_opts *o)
+{
+	const struct bw_config *cfg = o->cfg;
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct bw_capture *c = calloc(1, sizeof(*c));
+	char *expr = NULL;
+	int r, dlt;
+
+	if (c == NULL) {
+		bw_log_warn("capture");
+		return NULL;
+	}
+	c->o = *o;
+	atomic_init(&c->stop, 0);
+	atomic_init(&c->new_filter, NULL);
+	atomic_init(&c->heartbeat, 0);
+	c->dec = bw_decoder_new(&o->decoder, &c->st);
+	c->conn = bw_conn_new(o->conn_max, o->conn_fold_ns, &c->st);
+	if (c->dec == NULL || c->conn == NULL)
+		goto fail;
+	if (o->interface == NULL)
+		return c;
+
+	c->live = 1;
+	errbuf[0] = '\0';
+	if ((c->pcap = pcap_create(o->interface, errbuf)) == NULL) {
+		bw_log_warnx("%s: %s", o->interface, errbuf);
+		goto fail;
+	}
+	if (pcap_set_snaplen(c->pcap, (int)cfg->cap_snaplen) != 0 ||
+	    pcap_set_promisc(c->pcap, cfg->cap_promiscuous) != 0 ||
+	    pcap_set_buffer_size(c->pcap, (int)(cfg->cap_buffer_mib * 1024 * 1024)) != 0 ||
+	    pcap_set_immediate_mode(c->pcap, cfg->cap_immediate) != 0 ||
+	    pcap_set_timeout(c->pcap, LIVE_TIMEOUT_MS) != 0) {
+		bw_log_warnx("%s: %s", o->interface, pcap_geterr(c->pcap));
+		goto fail;
+	}
+	/* nanoseconds where the kernel gives them; microseconds otherwise */
+	if (pcap_set_tstamp_precision(c->pcap, PCAP_TSTAMP_PRECISION_NANO) != 0)
+		bw_log_info("%s: nanosecond time stamps not available", o->interface);
+	if ((r = pcap_activate(c->pcap)) < 0) {
+		bw_log_warnx("%s: cannot capture: %s%s", o->interface, pcap_statustostr(r),
+		    r == PCAP_ERROR_PERM_DENIED ? " (it needs root or CAP_NET_RAW)" :
+		    r == PCAP_ERROR_NO_SUCH_DEVICE ? " (no such interface)" : "");
+		goto fail;
+	}
+	if (r > 0)
+		bw_log_warnx("%s: %s: %s", o->interface, pcap_statustostr(r), pcap_geterr(c->pcap));
+	if (pcap_get_tstamp_precision(c->pcap) != PCAP_TSTAMP_PRECISION_NANO) {
+		bw_log_warnx("%s: the capture gives microseconds, not nanoseconds", o->interface);
+		goto fail;      /* live_packet reads tv_usec as nanoseconds */
+	}
+	dlt = pcap_datalink(c->pcap);
+	if ((c->link = bw_link_from_dlt(dlt)) == BW_LINK_UNSUPPORTED) {
+		bw_log_warnx("%s: link type %s (%d) is not supported", o->interface,
+		    pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?", dlt);
+		goto fail;
+	}
+	c->inline_vlan = dlt == DLT_EN10MB;
+	if ((expr = bw_filter_build(cfg, c->inline_vlan)) == NULL) {
+		bw_log_warn("capture filter");
+		goto fail;
+	}
+	if (apply_filter(c, expr) < 0)
+		goto fail;
+	free(expr);
+	size_t nports = 0;
+	for (size_t i = 0; i < cfg->nprotocols; i++)
+		nports += cfg->protocols[i].nports;
+	snprintf(c->describe, sizeof(c->describe), "link type %s, filter: %zu ports",
+	    pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?", nports);
+	return c;
+fail:
+	free(expr);
+	bw_capture_close(c);
+	return NULL;
+}
+
+int
+bw_capture_start(struct bw_capture *c, void (*done)(void *), void *arg)
+{
+	int e;
+
+	c->done = done;
+	c->done_arg = arg;
+	if ((e = pthread_create(&c->thread, NULL, capture_main, c)) != 0) {
+		errno = e;
+		bw_log_warn("capture thread");
+		return -1;
+	}
+	c->started = 1;
+	return 0;
+}
+
+void
+bw_capture_stop(struct bw_capture *c)
+{
+	atomic_store_explicit(&c->stop, 1, memory_order_release);
+	if (c->pcap != NULL)
+		pcap_breakloop(c->pcap);
+}
+
+void
+bw_capture_set_filter(struct bw_capture *c, char *expr)
+{
+	free(atomic_exchange(&c->new_filter, expr));
+}
+
+int
+bw_capture_inline_vlan(const struct bw_capture *c)
+{
+	return c->inline_vlan;
+}
+
+void
+bw_capture_join(struct bw_capture *c)
+{
+	if (c->started && !c->joined) {
+		pthread_join(c->thread, NULL);
+		c->joined = 1;
+	}
+}
+
+void
+bw_capture_close(struct bw_capture *c)
+{
+	if (c == NULL)
+		return;
+	bw_capture_join(c);
+	if (c->pcap != NULL)
+		pcap_close(c->pcap);
+	free(atomic_exchange(&c->new_filter, NULL));
+	bw_conn_free(c->conn);
+	bw_decoder_free(c->dec);
+	free(c);
+}
+
+const struct bw_stats *
+bw_capture_stats(const struct bw_capture *c)
+{
+	return &c->st;
+}
+
+int
+bw_capture_latest(const struct bw_capture *c, int64_t *ts_ns)
+{
+	*ts_ns = c->latest;
+	return c->have_latest;
+}
+
+int
+bw_capture_status(const struct bw_capture *c)
+{
+	return c->status;
+}
+
+uint64_t
+bw_capture_heartbeat(const struct bw_capture *c)
+{
+	return atomic_load_explicit(&c->heartbeat, memory_order_relaxed);
+}
+
+const char *
+bw_capture_describe(const struct bw_capture *c)
+{
+	return c->describe;
+}

@@ -46,7 +46,7 @@ struct bw_capture {
 
 	pthread_t thread;
 	int started, joined;
-	int inline_vlan;
+	int dlt;
 	void (*done)(void *);
 	void *done_arg;
 	_Atomic int stop;
@@ -357,8 +357,8 @@ bw_capture_open(const struct bw_capture_opts *o)
 		    pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?", dlt);
 		goto fail;
 	}
-	c->inline_vlan = dlt == DLT_EN10MB;
-	if ((expr = bw_filter_build(cfg, c->inline_vlan)) == NULL) {
+	c->dlt = dlt;
+	if ((expr = bw_filter_build(cfg, dlt)) == NULL) {
 		bw_log_warn("capture filter");
 		goto fail;
 	}
@@ -408,9 +408,9 @@ bw_capture_set_filter(struct bw_capture *c, char *expr)
 }
 
 int
-bw_capture_inline_vlan(const struct bw_capture *c)
+bw_capture_dlt(const struct bw_capture *c)
 {
-	return c->inline_vlan;
+	return c->dlt;
 }
 
 void

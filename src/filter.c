@@ -5,8 +5,10 @@
  * IPv6 part reads the flags at a fixed offset and passes IPv6 with extension
  * headers whole. libpcap's "vlan" shifts every offset after it, so the
  * tagged variants are nested: F or (vlan and (F or (vlan and (F or vlan)))) -
- * a frame with a third tag passes whole (the decoder takes up to 8).
+ * a frame with a third tag passes whole (the decoder takes up to 8), and so
+ * does one with a 0x9200 tag, which libpcap's vlan does not know.
  */
+#include <pcap/dlt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,7 +95,7 @@ add_base(struct buf *b, const struct bw_config *cfg)
 }
 
 char *
-bw_filter_build(const struct bw_config *cfg, int vlan)
+bw_filter_build(const struct bw_config *cfg, int dlt)
 {
 	struct buf b = {.s = malloc(1024), .cap = 1024};
 
@@ -101,13 +103,21 @@ bw_filter_build(const struct bw_config *cfg, int vlan)
 		return NULL;
 	b.s[0] = '\0';
 	add_base(&b, cfg);
-	if (vlan) {
-		/* behind a third tag the kernel cannot look: those frames pass whole */
-		add(&b, " or (vlan and (");
+	/* the protocol field of a cooked header says a tag follows: pass it whole */
+	if (dlt == DLT_LINUX_SLL)
+		add(&b, " or link[14:2] = 0x8100 or link[14:2] = 0x88a8 or link[14:2] = 0x9100");
+	else if (dlt == DLT_LINUX_SLL2)
+		add(&b, " or link[0:2] = 0x8100 or link[0:2] = 0x88a8 or link[0:2] = 0x9100");
+	if (dlt == DLT_EN10MB) {
+		/*
+		 * libpcap's vlan knows 0x8100, 0x88a8 and 0x9100; a 0x9200 tag (old
+		 * QinQ) and a third tag of any kind pass whole
+		 */
+		add(&b, " or ether proto 0x9200 or (vlan and (");
 		add_base(&b, cfg);
-		add(&b, " or (vlan and (");
+		add(&b, " or ether proto 0x9200 or (vlan and (");
 		add_base(&b, cfg);
-		add(&b, " or vlan))))");
+		add(&b, " or vlan or ether proto 0x9200))))");
 	}
 	if (b.failed) {
 		free(b.s);

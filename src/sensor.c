@@ -185,7 +185,7 @@ reload(struct sensor *s)
 	}
 	bw_config_errors_free(&errs);
 	if (s->live) {
-		char *expr = bw_filter_build(cfg, bw_capture_inline_vlan(s->cap));
+		char *expr = bw_filter_build(cfg, bw_capture_dlt(s->cap));
 		if (expr != NULL)
 			bw_capture_set_filter(s->cap, expr);
 		/* a new statistics interval takes effect now */

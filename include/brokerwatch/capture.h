@@ -53,8 +53,8 @@ void bw_capture_stop(struct bw_capture *c);
 /* Hands a new filter expression to the thread (it takes ownership). [main] */
 void bw_capture_set_filter(struct bw_capture *c, char *expr);
 
-/* Does the live link carry VLAN tags inline (Ethernet)? The filter depends on it. [main] */
-int bw_capture_inline_vlan(const struct bw_capture *c);
+/* The live link type (a DLT_ value): the filter depends on it. [main] */
+int bw_capture_dlt(const struct bw_capture *c);
 
 /* Waits for the thread (after bw_capture_stop or the end of the files). [main] */
 void bw_capture_join(struct bw_capture *c);

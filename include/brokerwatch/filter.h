@@ -15,10 +15,11 @@
 #include "brokerwatch/config.h"
 
 /*
- * The filter expression (pcap-filter(7)) for cfg's watched ports, for a link
- * type that has VLAN tags inline (vlan != 0: Ethernet) or not. malloc'd;
- * NULL without memory.
+ * The filter expression (pcap-filter(7)) for cfg's watched ports on a live
+ * capture of link type dlt (a DLT_ value). On Linux cooked captures (-i any)
+ * libpcap puts VLAN tags back inline but cannot filter behind them: tagged
+ * frames pass whole there. malloc'd; NULL without memory.
  */
-char *bw_filter_build(const struct bw_config *cfg, int vlan);
+char *bw_filter_build(const struct bw_config *cfg, int dlt);
 
 #endif

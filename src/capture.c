@@ -198,7 +198,7 @@ run_live(struct bw_capture *c)
 		if (r < 0) {
 			/* the interface went away: systemd's Restart= brings the sensor back */
 			bw_log_warnx("%s: capture failed: %s", c->o.interface, pcap_geterr(c->pcap));
-			c->status = BW_EXIT_SOFTWARE;
+			c->status = BW_EXIT_UNAVAILABLE;
 			break;
 		}
 	}

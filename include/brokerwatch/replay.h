@@ -22,6 +22,7 @@
 #define BW_EXIT_USAGE 64     /* bad command line */
 #define BW_EXIT_DATAERR 65   /* an input is not a capture, is damaged, or has an unsupported link type */
 #define BW_EXIT_NOINPUT 66   /* an input file cannot be opened */
+#define BW_EXIT_UNAVAILABLE 69 /* the live capture failed while running (the interface went away) */
 #define BW_EXIT_SOFTWARE 70  /* internal error (out of memory at start) */
 #define BW_EXIT_IOERR 74     /* an output could not be written */
 #define BW_EXIT_CONFIG 78    /* the configuration has errors */

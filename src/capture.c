@@ -175,10 +175,44 @@ apply_filter(struct bw_capture *c, const char *expr)
 	return 0;
 }
 
+/* Seconds of monotonic time since t0. */
+static double
+since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/*
+ * After a stop signal: what the kernel has captured already was accepted and
+ * is read too - until a wait for packets comes back empty, or for at most
+ * DRAIN_MAX_S under a flood that never pauses.
+ */
+#define DRAIN_MAX_S 2.0
+
+static void
+drain_live(struct bw_capture *c)
+{
+	struct timespec t0;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		r = pcap_dispatch(c->pcap, -1, live_packet, (u_char *)(void *)c);
+		if (c->nbatch > 0)
+			flush_live(c);
+		wake_worker(c);
+	} while (r > 0 && since(&t0) < DRAIN_MAX_S);
+	kernel_stats(c);
+}
+
 static void
 run_live(struct bw_capture *c)
 {
-	while (!atomic_load_explicit(&c->stop, memory_order_acquire)) {
+	/* a stop is seen after a dispatch (breakloop ends it at once): then drain */
+	for (;;) {
 		int r = pcap_dispatch(c->pcap, -1, live_packet, (u_char *)(void *)c);
 		char *expr;
 
@@ -193,8 +227,10 @@ run_live(struct bw_capture *c)
 				bw_log_info("%s: capture filter updated", c->o.interface);
 			free(expr);
 		}
-		if (r == PCAP_ERROR_BREAK)
+		if (r == PCAP_ERROR_BREAK || atomic_load_explicit(&c->stop, memory_order_acquire)) {
+			drain_live(c);
 			break;
+		}
 		if (r < 0) {
 			/* the interface went away: systemd's Restart= brings the sensor back */
 			bw_log_warnx("%s: capture failed: %s", c->o.interface, pcap_geterr(c->pcap));

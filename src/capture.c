@@ -6,12 +6,15 @@
  * into the ring at once. Live it never waits for the worker; a replay does.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,7 +27,9 @@
 
 #define BATCH 64                 /* records pushed at once */
 #define REPLAY_PUBLISH 1024      /* packets between stats publications in a replay */
-#define LIVE_TIMEOUT_MS 100      /* longest wait for packets: stop and filter checks */
+#define LIVE_TIMEOUT_MS 100      /* the kernel hands over a block of packets at least this often */
+#define LIVE_POLL_MS 250         /* longest wait of the thread: heartbeat, even on a silent link */
+#define IFCACHE 64               /* interface names of -i any, by index */
 
 struct bw_capture {
 	struct bw_capture_opts o;
@@ -47,6 +52,11 @@ struct bw_capture {
 	pthread_t thread;
 	int started, joined;
 	int dlt;
+	int ctl_fd;                 /* eventfd: stop or a new filter, wakes the thread */
+	struct {
+		int index;
+		char name[IF_NAMESIZE];
+	} ifcache[IFCACHE];
 	void (*done)(void *);
 	void *done_arg;
 	_Atomic int stop;
@@ -100,6 +110,32 @@ flush_replay(struct bw_capture *c)
 	c->nbatch = 0;
 }
 
+/*
+ * -i any: the cooked v2 header says on which interface the packet was seen
+ * (its index); the record names it. Only records pay for it; a name is
+ * looked up once per index.
+ */
+static void
+name_interface(struct bw_capture *c, const struct bw_packet *pkt, struct bw_record *rec)
+{
+	int index;
+	size_t n, slot;
+
+	if (pkt->caplen < 8)
+		return;
+	index = (int)((uint32_t)pkt->data[4] << 24 | (uint32_t)pkt->data[5] << 16 |
+	    (uint32_t)pkt->data[6] << 8 | pkt->data[7]);
+	slot = (size_t)index % IFCACHE;
+	if (c->ifcache[slot].index != index) {
+		if (if_indextoname((unsigned)index, c->ifcache[slot].name) == NULL)
+			return;         /* gone already: the record says "any" */
+		c->ifcache[slot].index = index;
+	}
+	n = strnlen(c->ifcache[slot].name, sizeof(rec->ifname) - 1);
+	memcpy(rec->ifname, c->ifcache[slot].name, n);
+	rec->ifname[n] = '\0';
+}
+
 static void
 take_packet(struct bw_capture *c, const struct bw_packet *pkt)
 {
@@ -107,6 +143,8 @@ take_packet(struct bw_capture *c, const struct bw_packet *pkt)
 
 	if (bw_decode(c->dec, pkt, rec) != BW_DECODE_SYN || !bw_conn_syn(c->conn, rec))
 		return;
+	if (c->live && c->link == BW_LINK_SLL2)
+		name_interface(c, pkt, rec);
 	if (++c->nbatch == BATCH) {
 		if (c->live)
 			flush_live(c);
@@ -185,40 +223,79 @@ since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* Everything the kernel has handed over so far; returns packets read, or a pcap error. */
+static int
+read_ready(struct bw_capture *c)
+{
+	int r = pcap_dispatch(c->pcap, -1, live_packet, (u_char *)(void *)c);
+
+	if (c->nbatch > 0)
+		flush_live(c);
+	wake_worker(c);
+	return r;
+}
+
+/* Waits for packets or a word from main, at most ms. -1: the descriptor failed. */
+static int
+wait_ready(struct bw_capture *c, int fd, int ms)
+{
+	struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = c->ctl_fd, .events = POLLIN}};
+	uint64_t v;
+
+	if (poll(p, 2, ms) < 0 && errno != EINTR)
+		return -1;
+	if (p[1].revents & POLLIN) {
+		if (read(c->ctl_fd, &v, sizeof(v)) < 0) {
+			/* nothing to read: another reader took it, which cannot happen */
+		}
+	}
+	return (p[0].revents & (POLLERR | POLLNVAL)) ? -1 : 0;
+}
+
 /*
  * After a stop signal: what the kernel has captured already was accepted and
- * is read too - until a wait for packets comes back empty, or for at most
- * DRAIN_MAX_S under a flood that never pauses.
+ * is read too - until it has handed over nothing for longer than its block
+ * timeout, or for at most DRAIN_MAX_S under a flood that never pauses.
  */
 #define DRAIN_MAX_S 2.0
 
 static void
-drain_live(struct bw_capture *c)
+drain_live(struct bw_capture *c, int fd)
 {
 	struct timespec t0;
-	int r;
+	int quiet = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	do {
-		r = pcap_dispatch(c->pcap, -1, live_packet, (u_char *)(void *)c);
-		if (c->nbatch > 0)
-			flush_live(c);
-		wake_worker(c);
-	} while (r > 0 && since(&t0) < DRAIN_MAX_S);
+	while (quiet < 2 && since(&t0) < DRAIN_MAX_S) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, LIVE_TIMEOUT_MS + 50) <= 0 || !(p.revents & POLLIN)) {
+			quiet++;
+			continue;
+		}
+		if (read_ready(c) <= 0)
+			quiet++;
+		else
+			quiet = 0;
+	}
 	kernel_stats(c);
 }
 
 static void
 run_live(struct bw_capture *c)
 {
-	/* a stop is seen after a dispatch (breakloop ends it at once): then drain */
-	for (;;) {
-		int r = pcap_dispatch(c->pcap, -1, live_packet, (u_char *)(void *)c);
-		char *expr;
+	/*
+	 * Non-blocking reads, and our own poll: libpcap's TPACKET_V3 wait has no
+	 * timeout while the link is silent, and the thread must still see a stop,
+	 * a new filter, and beat for the watchdog.
+	 */
+	int fd = pcap_get_selectable_fd(c->pcap);
+	char *expr;
 
-		if (c->nbatch > 0)
-			flush_live(c);
-		wake_worker(c);
+	for (;;) {
+		/* a failed descriptor is read too: libpcap then says what happened */
+		(void)wait_ready(c, fd, LIVE_POLL_MS);
+		int r = read_ready(c);
+
 		kernel_stats(c);
 		bw_stats_publish(c->o.pub, &c->st);
 		atomic_fetch_add_explicit(&c->heartbeat, 1, memory_order_relaxed);
@@ -227,8 +304,8 @@ run_live(struct bw_capture *c)
 				bw_log_info("%s: capture filter updated", c->o.interface);
 			free(expr);
 		}
-		if (r == PCAP_ERROR_BREAK || atomic_load_explicit(&c->stop, memory_order_acquire)) {
-			drain_live(c);
+		if (atomic_load_explicit(&c->stop, memory_order_acquire)) {
+			drain_live(c, fd);
 			break;
 		}
 		if (r < 0) {
@@ -348,6 +425,7 @@ bw_capture_open(const struct bw_capture_opts *o)
 		return NULL;
 	}
 	c->o = *o;
+	c->ctl_fd = -1;
 	atomic_init(&c->stop, 0);
 	atomic_init(&c->new_filter, NULL);
 	atomic_init(&c->heartbeat, 0);
@@ -387,6 +465,9 @@ bw_capture_open(const struct bw_capture_opts *o)
 		bw_log_warnx("%s: the capture gives microseconds, not nanoseconds", o->interface);
 		goto fail;      /* live_packet reads tv_usec as nanoseconds */
 	}
+	/* -i any: the v2 cooked header carries the interface index (InterfaceName) */
+	if (pcap_datalink(c->pcap) == DLT_LINUX_SLL)
+		(void)pcap_set_datalink(c->pcap, DLT_LINUX_SLL2);
 	dlt = pcap_datalink(c->pcap);
 	if ((c->link = bw_link_from_dlt(dlt)) == BW_LINK_UNSUPPORTED) {
 		bw_log_warnx("%s: link type %s (%d) is not supported", o->interface,
@@ -401,6 +482,15 @@ bw_capture_open(const struct bw_capture_opts *o)
 	if (apply_filter(c, expr) < 0)
 		goto fail;
 	free(expr);
+	expr = NULL;
+	if (pcap_setnonblock(c->pcap, 1, errbuf) < 0 || pcap_get_selectable_fd(c->pcap) < 0) {
+		bw_log_warnx("%s: cannot wait for packets: %s", o->interface, errbuf);
+		goto fail;
+	}
+	if ((c->ctl_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+		bw_log_warn("capture");
+		goto fail;
+	}
 	size_t nports = 0;
 	for (size_t i = 0; i < cfg->nprotocols; i++)
 		nports += cfg->protocols[i].nports;
@@ -429,18 +519,29 @@ bw_capture_start(struct bw_capture *c, void (*done)(void *), void *arg)
 	return 0;
 }
 
+static void
+poke(struct bw_capture *c)
+{
+	uint64_t one = 1;
+
+	if (c->ctl_fd >= 0 && write(c->ctl_fd, &one, sizeof(one)) < 0) {
+		/* the counter is set already: the thread wakes */
+	}
+}
+
 void
 bw_capture_stop(struct bw_capture *c)
 {
+	/* release: pairs with the thread's acquire load after its wait */
 	atomic_store_explicit(&c->stop, 1, memory_order_release);
-	if (c->pcap != NULL)
-		pcap_breakloop(c->pcap);
+	poke(c);
 }
 
 void
 bw_capture_set_filter(struct bw_capture *c, char *expr)
 {
 	free(atomic_exchange(&c->new_filter, expr));
+	poke(c);
 }
 
 int
@@ -466,6 +567,8 @@ bw_capture_close(struct bw_capture *c)
 	bw_capture_join(c);
 	if (c->pcap != NULL)
 		pcap_close(c->pcap);
+	if (c->ctl_fd >= 0)
+		close(c->ctl_fd);
 	free(atomic_exchange(&c->new_filter, NULL));
 	bw_conn_free(c->conn);
 	bw_decoder_free(c->dec);

@@ -304,7 +304,10 @@ main(int argc, char *argv[])
 
 	memset(&st, 0, sizeof(st));
 	status = bw_sensor_run(&so, &st);
-	if (stats_json)
+	/* a sensor that refused to start has nothing to count */
+	if (status == BW_EXIT_CONFIG || status == BW_EXIT_USAGE)
+		;
+	else if (stats_json)
 		bw_stats_print_json(&st, stderr);
 	else if (!quiet && interface == NULL) {
 		fprintf(stderr, "brokerwatch: statistics:\n");

@@ -36,6 +36,7 @@ struct sensor {
 	FILE *cfg_json;                  /* the configuration's alert file, opened by us */
 	struct bw_stats_shared cap_pub, worker_pub;
 	struct bw_local *local;          /* the last snapshot sent to the worker */
+	const struct bw_config *current; /* the last configuration given to the worker */
 	int live;
 	int stopping;
 	int status;
@@ -152,6 +153,29 @@ open_cfg_json(const struct bw_config *cfg)
 	return f;
 }
 
+/* Settings a reload cannot change: the capture and the user are set up once. */
+static void
+warn_restart_only(const struct bw_config *old, const struct bw_config *cfg)
+{
+	static const char *later = "takes effect when brokerwatch is restarted";
+
+	if (strcmp(old->cap_interface ? old->cap_interface : "",
+	    cfg->cap_interface ? cfg->cap_interface : "") != 0)
+		bw_log_warnx("capture.interface changed: it %s", later);
+	if (old->cap_snaplen != cfg->cap_snaplen)
+		bw_log_warnx("capture.snaplen changed: it %s", later);
+	if (old->cap_promiscuous != cfg->cap_promiscuous)
+		bw_log_warnx("capture.promiscuous changed: it %s", later);
+	if (old->cap_buffer_mib != cfg->cap_buffer_mib)
+		bw_log_warnx("capture.buffer_mib changed: it %s", later);
+	if (old->cap_immediate != cfg->cap_immediate)
+		bw_log_warnx("capture.immediate changed: it %s", later);
+	if (old->ring_size != cfg->ring_size)
+		bw_log_warnx("capture.ring_size changed: it %s", later);
+	if (strcmp(old->user ? old->user : "", cfg->user ? cfg->user : "") != 0)
+		bw_log_warnx("user changed: it %s", later);
+}
+
 static void
 reload(struct sensor *s)
 {
@@ -197,10 +221,13 @@ reload(struct sensor *s)
 		}
 	}
 	/* logrotate: the alert file is opened again, by name */
-	if (o->alerts == NULL)
-		m->json = open_cfg_json(cfg);
+	if (o->alerts == NULL && cfg->out_json != NULL && cfg->out_json[0] != '\0' &&
+	    (m->json = open_cfg_json(cfg)) == NULL)
+		bw_log_warnx("%s: alerts keep going to the file opened before", cfg->out_json);
+	warn_restart_only(s->current, cfg);
 	m->cfg = cfg;
 	bw_worker_post(s->worker, m);
+	s->current = cfg;
 	bw_log_info("%s: configuration reloaded", o->config_path);
 	bw_notify("READY=1");
 }
@@ -364,6 +391,7 @@ bw_sensor_run(const struct bw_sensor_opts *o, struct bw_stats *st)
 
 	memset(&s, 0, sizeof(s));
 	s.o = o;
+	s.current = o->cfg;
 	s.wake_fd = -1;
 	s.live = o->interface != NULL;
 	s.status = BW_EXIT_OK;

@@ -30,6 +30,7 @@
 #define PCAPNG_BOM 0x1a2b3c4du
 #define PCAPNG_MAX_IFACES 65536u
 #define READ_CHUNK (1u << 20)
+#define MAP_RELEASE (16u << 20)  /* mapped bytes read before they are given back */
 
 #define NS_PER_SEC 1000000000LL
 
@@ -53,6 +54,7 @@ struct bw_pcapfile {
 	/* mapped file, or a read buffer over a pipe */
 	const uint8_t *map;
 	size_t mapsize;
+	size_t released;         /* mapped bytes before this offset were given back */
 	uint8_t *buf;
 	size_t bufcap;
 	size_t bufstart;         /* cursor within buf */
@@ -154,6 +156,18 @@ in_skip(struct bw_pcapfile *pf, size_t n)
 	if (pf->map == NULL)
 		pf->bufstart += n;
 	pf->off += n;
+	/*
+	 * Pages read are not needed again: give them back, so that a replay's
+	 * resident memory does not grow with the file (they stay in the page cache).
+	 */
+	if (pf->map != NULL && pf->off - pf->released >= 2 * MAP_RELEASE) {
+		size_t upto = (size_t)(pf->off - MAP_RELEASE) & ~(size_t)(4096 - 1);
+		if (upto > pf->released) {
+			madvise((void *)(uintptr_t)(pf->map + pf->released), upto - pf->released,
+			    MADV_DONTNEED);
+			pf->released = upto;
+		}
+	}
 }
 
 static enum bw_link

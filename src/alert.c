@@ -10,6 +10,7 @@
 #include "brokerwatch/alert.h"
 #include "brokerwatch/format.h"
 #include "brokerwatch/log.h"
+#include "brokerwatch/process.h"
 
 /* A line being built; a write that does not fit marks it failed. */
 struct line {
@@ -195,10 +196,24 @@ alert_fields(struct emitter *e, const struct bw_config *cfg, const struct bw_ale
 	field_u64(e, "ConnectionCount", a->count);
 	computer_text(a->computer, r->family, r->src, comp, sizeof(comp));
 	field_cstr(e, "ComputerName", comp);
-	if (r->user[0] != '\0')
-		field_str(e, "UserName", r->user, strnlen(r->user, sizeof(r->user)));
-	if (r->image[0] != '\0')
-		field_str(e, "ImageFileName", r->image, strnlen(r->image, sizeof(r->image)));
+	if (a->proc != NULL) {
+		const struct bw_process *p = a->proc;
+		if (p->user[0] != '\0')
+			field_str(e, "UserName", p->user, strnlen(p->user, sizeof(p->user)));
+		if (p->image[0] != '\0')
+			field_str(e, "ImageFileName", p->image, strnlen(p->image, sizeof(p->image)));
+		if (p->cmdline[0] != '\0')
+			field_str(e, "CommandLine", p->cmdline, strnlen(p->cmdline, sizeof(p->cmdline)));
+		if (p->pid > 0)
+			field_u64(e, "ContextProcessId", (uint64_t)p->pid);
+		if (p->ppid > 0)
+			field_u64(e, "ParentProcessId", (uint64_t)p->ppid);
+		if (p->parent_image[0] != '\0')
+			field_str(e, "ParentImageFileName", p->parent_image,
+			    strnlen(p->parent_image, sizeof(p->parent_image)));
+		field_cstr(e, "AttributionSource",
+		    bw_attr_source_name((enum bw_attr_source)p->source));
+	}
 	field_addr(e, "RemoteAddress", r->family, r->dst);
 	field_u64(e, "RemotePort", r->dport);
 	field_addr(e, "LocalAddress", r->family, r->src);

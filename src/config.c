@@ -101,7 +101,10 @@ static const char default_yaml[] =
     "  ring_size: 16384\n"
     "user: brokerwatch\n"
     "stats:\n"
-    "  interval: 1h\n";
+    "  interval: 1h\n"
+    "attribution:\n"
+    "  mode: auto\n"
+    "  budget: 5ms\n";
 
 static const char *const level_names[BW_LEVEL_COUNT] = {"low", "medium", "high"};
 /* as the user reads them: index i is level BW_LEVEL_HIGH - i */
@@ -964,6 +967,7 @@ enum scope {
 	SC_UNLESS = 1 << 4,
 	SC_CAPTURE = 1 << 5,
 	SC_STATS = 1 << 6,
+	SC_ATTRIB = 1 << 7,
 };
 
 enum {
@@ -995,10 +999,10 @@ struct schema {
 	unsigned sub;
 };
 
-static handler_fn h_pow2, h_protocols, h_cidrs, h_inventory, h_rules, h_levels, h_group_by,
+static handler_fn h_pow2, h_attrib_mode, h_protocols, h_cidrs, h_inventory, h_rules, h_levels, h_group_by,
     h_duration, h_uint, h_bool, h_string, h_facility, h_map, h_name, h_level, h_unless,
     h_nested_unless, h_cond_protocols, h_cond_ports, h_cond_dests, h_cond_image,
-    h_cond_strings;
+    h_cond_strings, h_cond_bool;
 
 #define CF(m) offsetof(struct bw_config, m)
 #define RF(m) offsetof(struct bw_rule, m)
@@ -1059,6 +1063,12 @@ static const struct schema schema[] = {
 	{SC_TOP, "stats", 0, N_MAP, "a mapping of interval", 0, 0, h_map, 0, 0, SC_STATS},
 	{SC_STATS, "interval", 0, N_SCALAR, DURATION, 0, CFG_DURATION_MAX, h_duration,
 	    CF(stats_interval_ns), 0, 0},
+	{SC_TOP, "attribution", 0, N_MAP, "a mapping of mode and budget", 0, 0, h_map, 0, 0,
+	    SC_ATTRIB},
+	{SC_ATTRIB, "mode", 0, N_SCALAR, "auto, ebpf, proc or off", 0, 0, h_attrib_mode,
+	    CF(attrib_mode), 0, 0},
+	{SC_ATTRIB, "budget", 0, N_SCALAR, DURATION, NS_MS / 10, 1000 * NS_MS, h_duration,
+	    CF(attrib_budget_ns), 0, 0},
 	{SC_RULE, "name", F_REQUIRED, N_SCALAR, "a name", 1, BW_NAME_MAX - 1, h_name, RF(name),
 	    0, 0},
 	{SC_RULE, "level", F_REQUIRED, N_SCALAR, "a level (high, medium or low)", 0, 0, h_level,
@@ -1073,6 +1083,8 @@ static const struct schema schema[] = {
 	    CFG_REGEX_MAX, h_cond_image, MF(image), MF(image_re), 0},
 	{SC_RULE | SC_UNLESS, "image_path", F_COND | F_ONE, N_SEQ, "a list of file names", 1,
 	    BW_IMAGE_MAX - 1, h_cond_strings, MF(image_paths), MF(nimage_paths), 0},
+	{SC_RULE | SC_UNLESS, "image_deleted", F_COND, N_SCALAR, "true or false", 0, 1,
+	    h_cond_bool, MF(image_deleted), 0, 0},
 	{SC_RULE | SC_UNLESS, "user", F_COND | F_ONE, N_SEQ, "a list of user names", 1,
 	    BW_NAME_MAX - 1, h_cond_strings, MF(users), MF(nusers), 0},
 	{SC_RULE, "unless", 0, N_MAP, "a mapping of conditions", 0, 0, h_unless, 0, 0, 0},
@@ -1619,6 +1631,7 @@ match_free(struct bw_match *m)
 		free(m->users[i]);
 	free(m->users);
 	memset(m, 0, sizeof(*m));
+	m->image_deleted = -1;
 }
 
 static void
@@ -1654,6 +1667,8 @@ h_rules(struct vctx *v, const struct schema *s, const struct node *n, void *obj)
 		oom(v);
 		goto done;
 	}
+	for (size_t i = 0; i < cnt; i++)
+		rules[i].when.image_deleted = rules[i].unless.image_deleted = -1;
 	items_init(&it, v, n);
 	while ((item = items_next(&it)) != NULL) {
 		size_t saved = item_enter(v, &it);
@@ -1855,6 +1870,25 @@ h_uint(struct vctx *v, const struct schema *s, const struct node *n, void *obj)
 	}
 }
 
+static const char *const attrib_modes[] = {"auto", "ebpf", "proc", "off"};
+
+/* attribution.mode: the index is enum bw_attrib_mode. */
+static void
+h_attrib_mode(struct vctx *v, const struct schema *s, const struct node *n, void *obj)
+{
+	const char *t = want_scalar(v, n, s->what);
+	char q[QBUF];
+
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < NELEM(attrib_modes); i++)
+		if (strcmp(t, attrib_modes[i]) == 0) {
+			*(int *)at(obj, s->off) = (int)i;
+			return;
+		}
+	verr(v, n->line, "expected %s, found %s", s->what, quote(q, t, n->len));
+}
+
 /* A whole number that must be a power of two (ring sizes). */
 static void
 h_pow2(struct vctx *v, const struct schema *s, const struct node *n, void *obj)
@@ -1886,6 +1920,19 @@ h_bool(struct vctx *v, const struct schema *s, const struct node *n, void *obj)
 		}
 	}
 	verr(v, n->line, "expected %s, found %s", s->what, quote(q, t, n->len));
+}
+
+/* A true/false condition: stored as 1 or 0 (a rule without it keeps -1: any). */
+static void
+h_cond_bool(struct vctx *v, const struct schema *s, const struct node *n, void *obj)
+{
+	struct schema here = *s;
+	int b = -1;
+
+	here.off = 0;           /* h_bool writes into b */
+	h_bool(v, &here, n, &b);
+	if (b >= 0)
+		*(int *)at(obj, s->off) = b;
 }
 
 static void
@@ -1954,7 +2001,7 @@ h_unless(struct vctx *v, const struct schema *s, const struct node *n, void *obj
 	r->has_unless = 1;
 	if (n->n == 0) {
 		verr(v, n->line, "expected at least one condition (protocol, port, destination,"
-		    " image, image_path, user)");
+		    " image, image_path, image_deleted, user)");
 		return;
 	}
 	validate_map(v, SC_UNLESS, n, r, &r->unless);
@@ -2536,6 +2583,8 @@ dump_match(FILE *f, const struct bw_config *c, const struct bw_match *m, const c
 		dump_strings(f, m->image_paths, m->nimage_paths);
 		fputc('\n', f);
 	}
+	if (m->image_deleted >= 0)
+		fprintf(f, "%simage_deleted: %s\n", ind, m->image_deleted ? "true" : "false");
 	if (m->nusers > 0) {
 		fprintf(f, "%suser: ", ind);
 		dump_strings(f, m->users, m->nusers);
@@ -2635,4 +2684,8 @@ bw_config_dump(const struct bw_config *c, FILE *f)
 	dump_str(f, c->user ? c->user : "");
 	format_duration(c->stats_interval_ns, buf, sizeof(buf));
 	fprintf(f, "\nstats:\n  interval: %s\n", buf);
+	format_duration(c->attrib_budget_ns, buf, sizeof(buf));
+	fprintf(f, "attribution:\n  mode: %s\n  budget: %s\n",
+	    c->attrib_mode >= 0 && (size_t)c->attrib_mode < NELEM(attrib_modes) ?
+	    attrib_modes[c->attrib_mode] : "auto", buf);
 }

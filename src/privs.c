@@ -26,22 +26,40 @@ caps_get(struct __user_cap_data_struct d[2])
 	return (int)syscall(SYS_capget, &h, d);
 }
 
+/* Sets effective and permitted to exactly keep (a capability mask), inheritable to none. */
 static int
-caps_clear(void)
+caps_set(uint64_t keep)
 {
 	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
 	struct __user_cap_data_struct d[2];
 
 	memset(d, 0, sizeof(d));
+	d[0].effective = d[0].permitted = (uint32_t)keep;
+	d[1].effective = d[1].permitted = (uint32_t)(keep >> 32);
 	return (int)syscall(SYS_capset, &h, d);
 }
 
 int
-bw_privs_drop(const char *user)
+bw_privs_drop(const char *user, int keep_ptrace)
 {
 	struct __user_cap_data_struct d[2];
 	uid_t ruid, euid, suid;
 	gid_t rgid, egid, sgid;
+	uint64_t keep = 0, held;
+
+	/*
+	 * Attribution lists other users' /proc/<pid>/fd (a directory only its
+	 * owner may read: CAP_DAC_READ_SEARCH) and reads the links in it and
+	 * /proc/<pid>/exe (ptrace access: CAP_SYS_PTRACE). They stay if held now.
+	 */
+	if (keep_ptrace && caps_get(d) == 0) {
+		uint64_t want = 1ull << CAP_SYS_PTRACE | 1ull << CAP_DAC_READ_SEARCH;
+		held = (uint64_t)d[1].permitted << 32 | d[0].permitted;
+		keep = held & want;
+		if (keep != want)
+			bw_log_warnx("process attribution: without CAP_SYS_PTRACE and "
+			    "CAP_DAC_READ_SEARCH only this user's own processes can be named");
+	}
 
 	if (geteuid() == 0) {
 		struct passwd pw, *found = NULL;
@@ -63,6 +81,10 @@ bw_privs_drop(const char *user)
 			return BW_EXIT_CONFIG;
 		}
 		/* the order matters: groups and gid while we still may change them */
+		if (keep != 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) {
+			bw_log_warn("PR_SET_KEEPCAPS");
+			return BW_EXIT_SOFTWARE;
+		}
 		if (setgroups(1, &pw.pw_gid) < 0 || setresgid(pw.pw_gid, pw.pw_gid, pw.pw_gid) < 0 ||
 		    setresuid(pw.pw_uid, pw.pw_uid, pw.pw_uid) < 0) {
 			bw_log_warn("cannot become user '%s'", user);
@@ -74,10 +96,12 @@ bw_privs_drop(const char *user)
 		bw_log_warn("clearing ambient capabilities");
 		return BW_EXIT_SOFTWARE;
 	}
-	if (caps_clear() < 0) {
+	if (caps_set(keep) < 0) {
 		bw_log_warn("dropping capabilities");
 		return BW_EXIT_SOFTWARE;
 	}
+	if (keep != 0)
+		(void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		bw_log_warn("PR_SET_NO_NEW_PRIVS");
 		return BW_EXIT_SOFTWARE;
@@ -98,11 +122,16 @@ bw_privs_drop(const char *user)
 		bw_log_warn("reading capabilities");
 		return BW_EXIT_SOFTWARE;
 	}
-	if (d[0].effective | d[0].permitted | d[0].inheritable | d[1].effective | d[1].permitted |
-	    d[1].inheritable) {
-		bw_log_warnx("refusing to go on: capabilities are left (permitted %08x%08x)",
-		    d[1].permitted, d[0].permitted);
+	held = (uint64_t)d[1].permitted << 32 | d[0].permitted;
+	if (held != keep || ((uint64_t)d[1].effective << 32 | d[0].effective) != keep ||
+	    d[0].inheritable || d[1].inheritable) {
+		bw_log_warnx("refusing to go on: capabilities are left beyond what attribution "
+		    "needs (permitted %016llx)", (unsigned long long)held);
 		return BW_EXIT_SOFTWARE;
 	}
+	if (keep != 0)
+		bw_log_info("running as uid %d with%s%s only (process attribution)", (int)geteuid(),
+		    (keep & 1ull << CAP_SYS_PTRACE) ? " CAP_SYS_PTRACE" : "",
+		    (keep & 1ull << CAP_DAC_READ_SEARCH) ? " CAP_DAC_READ_SEARCH" : "");
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "brokerwatch/format.h"
+#include "brokerwatch/process.h"
 #include "brokerwatch/record.h"
 
 /* Longest ComputerName written (an inventory name is shorter). */
@@ -19,8 +20,32 @@
 		n += sizeof(s) - 1;                                                        \
 	} while (0)
 
+/* Appends ,"name":"value" with the value JSON-escaped, when it is not empty. */
+#define PUT_STR(name, v)                                                                   \
+	do {                                                                               \
+		size_t l_ = strnlen((v), sizeof(v));                                       \
+		if (l_ > 0) {                                                              \
+			PUT(",\"" name "\":\"");                                           \
+			n += bw_format_json_string((v), l_, buf + n, len - n);             \
+			buf[n++] = '"';                                                    \
+		}                                                                          \
+	} while (0)
+
+const char *
+bw_attr_source_name(enum bw_attr_source s)
+{
+	switch (s) {
+	case BW_ATTR_EBPF: return "ebpf";
+	case BW_ATTR_PROC: return "proc";
+	case BW_ATTR_UID_ONLY: return "uid-only";
+	case BW_ATTR_NONE: break;
+	}
+	return "none";
+}
+
 size_t
-bw_record_format_json(const struct bw_record *r, const char *computer, char *buf, size_t len)
+bw_record_format_json(const struct bw_record *r, const char *computer,
+    const struct bw_process *proc, char *buf, size_t len)
 {
 	char src[BW_ADDR_TEXT_MAX], dst[BW_ADDR_TEXT_MAX];
 	size_t n = 0, srclen, dstlen, namelen;
@@ -44,20 +69,33 @@ bw_record_format_json(const struct bw_record *r, const char *computer, char *buf
 		memcpy(buf + n, src, srclen);
 		n += srclen;
 	}
-	if (r->user[0] != '\0') {
-		PUT("\",\"UserName\":\"");
-		n += bw_format_json_string(r->user, strnlen(r->user, sizeof(r->user)), buf + n,
-		    len - n);
-	}
-	if (r->image[0] != '\0') {
-		PUT("\",\"ImageFileName\":\"");
-		n += bw_format_json_string(r->image, strnlen(r->image, sizeof(r->image)), buf + n,
-		    len - n);
+	buf[n++] = '"';
+	if (proc != NULL) {
+		/* text that came from /proc or the kernel: escaped like packet bytes */
+		PUT_STR("UserName", proc->user);
+		PUT_STR("ImageFileName", proc->image);
+		PUT_STR("CommandLine", proc->cmdline);
+		if (proc->pid > 0) {
+			PUT(",\"ContextProcessId\":");
+			n += bw_format_u64((uint64_t)proc->pid, buf + n);
+		}
+		if (proc->ppid > 0) {
+			PUT(",\"ParentProcessId\":");
+			n += bw_format_u64((uint64_t)proc->ppid, buf + n);
+		}
+		PUT_STR("ParentImageFileName", proc->parent_image);
+		if (proc->exe_deleted)
+			PUT(",\"ImageDeleted\":true");
+		const char *how = bw_attr_source_name((enum bw_attr_source)proc->source);
+		PUT(",\"AttributionSource\":\"");
+		memcpy(buf + n, how, strlen(how));
+		n += strlen(how);
+		buf[n++] = '"';
 	}
 	if (v6)
-		PUT("\",\"LocalAddressIP6\":\"");
+		PUT(",\"LocalAddressIP6\":\"");
 	else
-		PUT("\",\"LocalAddressIP4\":\"");
+		PUT(",\"LocalAddressIP4\":\"");
 	memcpy(buf + n, src, srclen);
 	n += srclen;
 	PUT("\",\"LocalPort\":");

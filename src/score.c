@@ -173,12 +173,16 @@ in_strings(char *const *v, size_t n, const char *x)
 
 /*
  * Does every condition of m hold for the record? A condition on the process
- * (image, image_path, user) does not hold when the process is unknown.
+ * (image, image_path, image_deleted, user) does not hold when the process is
+ * unknown.
  */
 static int
 match_all(struct bw_scorer *s, const struct bw_match *m, const struct bw_cidr_set *dests,
-    const struct bw_record *r, int proto)
+    const struct bw_record *r, const struct bw_process *p, int proto)
 {
+	const char *image = p != NULL ? p->image : "";
+	const char *user = p != NULL ? p->user : "";
+
 	if (m->protocols != 0 && (m->protocols & (1ull << proto)) == 0)
 		return 0;
 	if (m->nports > 0 && !in_list16(m->ports, m->nports, r->dport))
@@ -187,27 +191,29 @@ match_all(struct bw_scorer *s, const struct bw_match *m, const struct bw_cidr_se
 		return 0;
 	if (m->image_re != NULL) {
 		int rc;
-		if (r->image[0] == '\0')
+		if (image[0] == '\0')
 			return 0;
-		rc = pcre2_match(m->image_re, (PCRE2_SPTR)r->image,
-		    strnlen(r->image, sizeof(r->image)), 0, 0, s->md, s->mctx);
+		rc = pcre2_match(m->image_re, (PCRE2_SPTR)image, strnlen(image, BW_EXE_MAX), 0, 0,
+		    s->md, s->mctx);
 		if (rc < 0 && rc != PCRE2_ERROR_NOMATCH)
 			bw_stats_inc(s->st, BW_STAT_REGEX_ERRORS);
 		if (rc < 0)
 			return 0;
 	}
 	if (m->nimage_paths > 0 &&
-	    (r->image[0] == '\0' || !in_strings(m->image_paths, m->nimage_paths, r->image)))
+	    (image[0] == '\0' || !in_strings(m->image_paths, m->nimage_paths, image)))
 		return 0;
-	if (m->nusers > 0 && (r->user[0] == '\0' || !in_strings(m->users, m->nusers, r->user)))
+	if (m->image_deleted >= 0 &&
+	    (image[0] == '\0' || (p->exe_deleted != 0) != (m->image_deleted != 0)))
+		return 0;
+	if (m->nusers > 0 && (user[0] == '\0' || !in_strings(m->users, m->nusers, user)))
 		return 0;
 	return 1;
 }
 
 int
-bw_score(struct bw_scorer *s, const struct bw_record *r, struct bw_score *out)
+bw_score_watch(struct bw_scorer *s, const struct bw_record *r, struct bw_score *out)
 {
-	const struct bw_config *cfg = s->cfg;
 	uint8_t proto = s->port_proto[r->dport];
 
 	if (proto == PROTO_NONE)
@@ -219,22 +225,41 @@ bw_score(struct bw_scorer *s, const struct bw_record *r, struct bw_score *out)
 		return 0;
 	}
 	out->proto = proto;
+	out->inventory = computer_index(s, r);
+	out->computer = computer_name(s, out->inventory);
+	return 1;
+}
+
+void
+bw_score_rules(struct bw_scorer *s, const struct bw_record *r, const struct bw_process *proc,
+    struct bw_score *out)
+{
+	const struct bw_config *cfg = s->cfg;
+
 	out->level = BW_LEVEL_LOW;
 	out->rule = -1;
 	for (size_t i = 0; i < cfg->nrules; i++) {
 		const struct bw_rule *rule = &cfg->rules[i];
-		if (!match_all(s, &rule->when, s->rules[i].when, r, proto))
+		if (!match_all(s, &rule->when, s->rules[i].when, r, proc, out->proto))
 			continue;
-		if (rule->has_unless && match_all(s, &rule->unless, s->rules[i].unless, r, proto))
+		if (rule->has_unless &&
+		    match_all(s, &rule->unless, s->rules[i].unless, r, proc, out->proto))
 			continue;
 		out->level = rule->level;
 		out->rule = (int)i;
 		break;
 	}
-	out->inventory = computer_index(s, r);
-	out->computer = computer_name(s, out->inventory);
 	out->counted = (cfg->alert_levels >> out->level) & 1;
 	bw_stats_inc(s->st, out->level == BW_LEVEL_HIGH ? BW_STAT_SCORED_HIGH :
 	    out->level == BW_LEVEL_MEDIUM ? BW_STAT_SCORED_MEDIUM : BW_STAT_SCORED_LOW);
+}
+
+int
+bw_score(struct bw_scorer *s, const struct bw_record *r, const struct bw_process *proc,
+    struct bw_score *out)
+{
+	if (!bw_score_watch(s, r, out))
+		return 0;
+	bw_score_rules(s, r, proc, out);
 	return 1;
 }

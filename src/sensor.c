@@ -32,6 +32,8 @@ struct sensor {
 	int wake_fd;
 	struct bw_capture *cap;
 	struct bw_worker *worker;
+	struct bw_attrib *attrib;
+	struct bw_stats attrib_st;       /* unused: attrib counts into the worker's */
 	struct bw_sinks sinks;
 	FILE *cfg_json;                  /* the configuration's alert file, opened by us */
 	struct bw_stats_shared cap_pub, worker_pub;
@@ -426,8 +428,11 @@ bw_sensor_run(const struct bw_sensor_opts *o, struct bw_stats *st)
 		goto out;
 	}
 	if (s.live) {
+		/* attribution opens what needs privileges (eBPF, netlink) before they go */
+		s.attrib = bw_attrib_open((enum bw_attrib_mode)o->cfg->attrib_mode,
+		    o->cfg->attrib_budget_ns, &s.attrib_st);
 		/* the capture is open: nothing else needs privileges */
-		int r = bw_privs_drop(o->cfg->user);
+		int r = bw_privs_drop(o->cfg->user, s.attrib != NULL);
 		if (r != 0) {
 			s.status = r;
 			goto out;
@@ -454,6 +459,7 @@ bw_sensor_run(const struct bw_sensor_opts *o, struct bw_stats *st)
 	wo.records = o->records;
 	wo.records_name = o->records_name;
 	wo.pub = &s.worker_pub;
+	wo.attrib = s.attrib;
 	if ((s.worker = bw_worker_new(&wo)) == NULL) {
 		s.status = BW_EXIT_SOFTWARE;
 		goto out;
@@ -513,6 +519,7 @@ out:
 		note_status(&s, BW_EXIT_IOERR);
 	}
 	bw_capture_close(s.cap);
+	bw_attrib_close(s.attrib);
 	bw_local_free(s.local);
 	bw_ring_free(s.ring);
 	if (s.wake_fd >= 0)

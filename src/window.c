@@ -253,8 +253,8 @@ newest_time(const struct bw_window *w, const struct group *g)
 }
 
 static void
-make_key(const struct bw_config *cfg, const struct bw_record *r, const struct bw_score *sc,
-    struct bw_group_key *k)
+make_key(const struct bw_config *cfg, const struct bw_record *r, const struct bw_process *p,
+    const struct bw_score *sc, struct bw_group_key *k)
 {
 	uint32_t gb = cfg->group_by;
 
@@ -279,15 +279,15 @@ make_key(const struct bw_config *cfg, const struct bw_record *r, const struct bw
 		k->proto = (uint8_t)sc->proto;
 	if (gb & BW_GF_SUSPICION)
 		k->level = (uint8_t)sc->level;
-	if (gb & BW_GF_USER)
-		memcpy(k->user, r->user, strnlen(r->user, sizeof(r->user)));
-	if (gb & BW_GF_IMAGE)
-		memcpy(k->image, r->image, strnlen(r->image, sizeof(r->image)));
+	if ((gb & BW_GF_USER) && p != NULL)
+		memcpy(k->user, p->user, strnlen(p->user, sizeof(p->user)));
+	if ((gb & BW_GF_IMAGE) && p != NULL)
+		memcpy(k->image, p->image, strnlen(p->image, sizeof(p->image)));
 }
 
 int
-bw_window_add(struct bw_window *w, const struct bw_record *r, const struct bw_score *sc,
-    struct bw_alert *out)
+bw_window_add(struct bw_window *w, const struct bw_record *r, const struct bw_process *proc,
+    const struct bw_score *sc, struct bw_alert *out)
 {
 	const struct bw_config *cfg = w->cfg;
 	struct group *g;
@@ -297,7 +297,7 @@ bw_window_add(struct bw_window *w, const struct bw_record *r, const struct bw_sc
 	bw_stats_inc(w->st, BW_STAT_COUNTED);
 	if (ts > w->now)
 		w->now = ts;
-	make_key(cfg, r, sc, &w->key);
+	make_key(cfg, r, proc, sc, &w->key);
 	if ((g = bw_table_find(w->groups, &w->key)) == NULL) {
 		make_room(w, NULL, 1);
 		g = bw_table_insert(w->groups, &w->key);
@@ -331,6 +331,7 @@ bw_window_add(struct bw_window *w, const struct bw_record *r, const struct bw_sc
 	g->last_alert_ns = ts;
 	bw_stats_inc(w->st, BW_STAT_ALERTS);
 	out->rec = r;
+	out->proc = proc;
 	out->key = bw_table_key(w->groups, g);
 	out->computer = sc->computer;
 	out->rule = sc->rule;

@@ -41,6 +41,7 @@ struct bw_worker {
 	_Atomic int input_done;
 	_Atomic uint64_t heartbeat;
 	struct bw_record burst[BURST];
+	struct bw_process proc;
 };
 
 static void
@@ -145,25 +146,34 @@ handle(struct bw_worker *w, const struct bw_record *rec)
 {
 	struct bw_score sc;
 	struct bw_alert alert;
-	int watched = bw_score(w->scorer, rec, &sc);
+	struct bw_process *proc = NULL;
+	int watched = bw_score_watch(w->scorer, rec, &sc);
 
+	/* only a watched record made on this host is worth naming its process */
+	if (watched && sc.inventory == BW_SCORE_LOCAL && w->o.attrib != NULL) {
+		bw_attrib_lookup(w->o.attrib, rec, &w->proc);
+		proc = &w->proc;
+	}
+	if (watched)
+		bw_score_rules(w->scorer, rec, proc, &sc);
 	if (w->o.records != NULL) {
 		char line[BW_RECORD_JSON_MAX];
 		const char *computer = watched ? sc.computer : bw_scorer_computer(w->scorer, rec);
-		size_t n = bw_record_format_json(rec, computer, line, sizeof(line));
+		size_t n = bw_record_format_json(rec, computer, proc, line, sizeof(line));
 		if (fwrite(line, 1, n, w->o.records) != n && w->status == BW_EXIT_OK) {
 			bw_log_warn("%s: write", w->o.records_name);
 			w->status = BW_EXIT_IOERR;
 		}
 	}
-	if (watched && sc.counted && bw_window_add(w->window, rec, &sc, &alert))
+	if (watched && sc.counted && bw_window_add(w->window, rec, proc, &sc, &alert))
 		bw_sinks_emit(w->o.sinks, w->cfg, &alert);
 }
 
 static void
 idle_wait(struct bw_worker *w)
 {
-	struct pollfd p = {.fd = w->o.wake_fd, .events = POLLIN};
+	struct pollfd p[2] = {{.fd = w->o.wake_fd, .events = POLLIN},
+	    {.fd = w->o.attrib != NULL ? bw_attrib_fd(w->o.attrib) : -1, .events = POLLIN}};
 	uint64_t v;
 
 	/* the records and alerts so far reach their files while nothing happens */
@@ -175,9 +185,14 @@ idle_wait(struct bw_worker *w)
 		fflush(w->o.sinks->json);
 	if (w->o.sinks->text != NULL)
 		fflush(w->o.sinks->text);
-	if (poll(&p, 1, IDLE_POLL_MS) > 0 && read(w->o.wake_fd, &v, sizeof(v)) < 0 &&
-	    errno != EAGAIN)
-		bw_log_warn("worker wake-up");
+	/* kernel reports are taken as they come: their table stays current */
+	if (poll(p, p[1].fd >= 0 ? 2 : 1, IDLE_POLL_MS) > 0) {
+		if ((p[0].revents & POLLIN) && read(w->o.wake_fd, &v, sizeof(v)) < 0 &&
+		    errno != EAGAIN)
+			bw_log_warn("worker wake-up");
+		if (p[1].revents & POLLIN)
+			bw_attrib_poll(w->o.attrib);
+	}
 }
 
 static void *
@@ -231,6 +246,8 @@ bw_worker_new(const struct bw_worker_opts *o)
 	atomic_init(&w->heartbeat, 0);
 	w->scorer = bw_scorer_new(o->cfg, &w->st);
 	w->window = bw_window_new(o->cfg, &w->st);
+	if (o->attrib != NULL)
+		bw_attrib_set_stats(o->attrib, &w->st);
 	if (w->scorer == NULL || w->window == NULL) {
 		bw_worker_free(w);
 		return NULL;

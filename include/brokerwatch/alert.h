@@ -14,7 +14,7 @@
 #include "brokerwatch/window.h"
 
 /* Longest line any of the formatters writes, newline included. */
-#define BW_ALERT_LINE_MAX 8192
+#define BW_ALERT_LINE_MAX 16384
 
 /*
  * The alert as one JSON line ({"@timestamp":...,"event_simpleName":

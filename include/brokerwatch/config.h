@@ -71,6 +71,7 @@ struct bw_match {
 	void *image_re;             /* its compiled pcre2_code (owned) */
 	char **image_paths;         /* exact ImageFileName values; none = any */
 	size_t nimage_paths;
+	int image_deleted;          /* 1: a deleted/memfd executable, 0: not, -1: any */
 	char **users;               /* exact UserName values; none = any */
 	size_t nusers;
 };
@@ -126,6 +127,8 @@ struct bw_config {
 	size_t ring_size;                   /* records between capture and scoring, power of two */
 	char *user;                         /* run as after opening the capture; "" = as started */
 	int64_t stats_interval_ns;          /* 0 = only at exit and on SIGUSR1 */
+	int attrib_mode;                    /* enum bw_attrib_mode (attrib.h) */
+	int64_t attrib_budget_ns;           /* longest /proc search per record */
 };
 
 /* Error messages of a load, each "file:line: key: message". */

@@ -27,22 +27,22 @@ struct bw_record {
 	uint8_t src[16];          /* IPv4 uses the first 4 bytes, the rest are zero */
 	uint8_t dst[16];
 	char ifname[BW_IFNAME_MAX]; /* where it was seen; "" when unknown */
-	/* the process that made the connection, when it was found; "" otherwise */
-	char user[BW_USER_MAX];     /* UserName */
-	char image[BW_EXE_MAX];     /* ImageFileName: the executable's full path */
 };
 
+struct bw_process;
+
 /* Longest line bw_record_format_json writes, newline included. */
-#define BW_RECORD_JSON_MAX 4096
+#define BW_RECORD_JSON_MAX 8192
 
 /*
  * Writes the record as one JSON line (DESIGN.md field names, fixed order,
  * newline-terminated) into buf. computer is the ComputerName (an inventory
- * name), or NULL for the source address. Returns the length written (without
- * NUL), or 0 if buf is shorter than BW_RECORD_JSON_MAX. Any thread; no
- * allocation.
+ * or host name), or NULL for the source address; proc the process that made
+ * it, or NULL when attribution does not apply (no process fields then).
+ * Returns the length written (without NUL), or 0 if buf is shorter than
+ * BW_RECORD_JSON_MAX. Any thread; no allocation.
  */
-size_t bw_record_format_json(const struct bw_record *r, const char *computer, char *buf,
-    size_t len);
+size_t bw_record_format_json(const struct bw_record *r, const char *computer,
+    const struct bw_process *proc, char *buf, size_t len);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "brokerwatch/config.h"
 #include "brokerwatch/local.h"
+#include "brokerwatch/process.h"
 #include "brokerwatch/record.h"
 #include "brokerwatch/stats.h"
 
@@ -18,7 +19,7 @@ struct bw_score {
 	int proto;              /* index into cfg->protocols */
 	enum bw_level level;
 	int rule;               /* index into cfg->rules, -1: no rule matched (low) */
-	const char *computer;   /* inventory name, or NULL: the source address */
+	const char *computer;   /* host or inventory name, or NULL: the source address */
 	long inventory;         /* its index in cfg->inventory, BW_SCORE_LOCAL, or -1 */
 	int counted;            /* its level is one of alert_levels */
 };
@@ -45,10 +46,24 @@ int bw_scorer_set_local(struct bw_scorer *s, const struct bw_local *l);
 const char *bw_scorer_computer(const struct bw_scorer *s, const struct bw_record *r);
 
 /*
- * Scores a record. Returns 0 when it is not watched (no watched port:
- * nothing counted; excluded destination or source outside home_net: counted
- * as excluded), 1 with *out filled otherwise (counted as watched and by level).
+ * The first half of scoring, before any process is looked for: is the record
+ * watched? Returns 0 when it is not (no watched port: nothing counted;
+ * excluded destination or source outside home_net: counted as excluded), 1
+ * with out->proto, ->computer and ->inventory filled (counted as watched).
+ * out->inventory == BW_SCORE_LOCAL says this host made it.
  */
-int bw_score(struct bw_scorer *s, const struct bw_record *r, struct bw_score *out);
+int bw_score_watch(struct bw_scorer *s, const struct bw_record *r, struct bw_score *out);
+
+/*
+ * The second half: the rules, with the process that made the record (NULL
+ * when there is none to know: span ports, replays). Fills out->level, ->rule,
+ * ->counted; counts by level.
+ */
+void bw_score_rules(struct bw_scorer *s, const struct bw_record *r,
+    const struct bw_process *proc, struct bw_score *out);
+
+/* Both halves: returns as bw_score_watch, and scores a watched record. */
+int bw_score(struct bw_scorer *s, const struct bw_record *r, const struct bw_process *proc,
+    struct bw_score *out);
 
 #endif

@@ -90,7 +90,15 @@
 	X(KERNEL_DROPPED, "kernel_dropped", "packets the kernel dropped: buffer full (live)") \
 	X(INTERFACE_DROPPED, "interface_dropped", "packets the interface dropped (live)")   \
 	X(RING_DROPPED, "ring_dropped", "records dropped: the ring to scoring was full (live)") \
-	X(RING_FULL_WAITS, "ring_full_waits", "times a replay waited for room in the ring")
+	X(RING_FULL_WAITS, "ring_full_waits", "times a replay waited for room in the ring")  \
+	X(ATTRIB_EBPF, "attrib_ebpf", "local records attributed from the kernel's report (eBPF)") \
+	X(ATTRIB_PROC, "attrib_proc", "local records attributed through sock_diag and /proc")  \
+	X(ATTRIB_UID_ONLY, "attrib_uid_only", "local records with only the socket owner's uid") \
+	X(ATTRIB_NONE, "attrib_none", "local records whose process was not found")          \
+	X(ATTRIB_TIMEOUT, "attrib_timeout", "local records whose /proc search ran out of time") \
+	X(ATTRIB_PID_REUSED, "attrib_pid_reused", "processes dropped: their pid was reused meanwhile") \
+	X(ATTRIB_EVENTS, "attrib_events", "connect() reports from the kernel (eBPF)")         \
+	X(ATTRIB_EVENTS_LOST, "attrib_events_lost", "kernel reports that did not fit the table")
 
 enum bw_stat {
 #define BW_STAT_ENUM_(c, n, d) BW_STAT_##c,

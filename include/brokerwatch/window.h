@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include "brokerwatch/config.h"
+#include "brokerwatch/process.h"
 #include "brokerwatch/record.h"
 #include "brokerwatch/score.h"
 #include "brokerwatch/stats.h"
@@ -42,6 +43,7 @@ struct bw_group_key {
 /* An alert: valid until the next call into the window. */
 struct bw_alert {
 	const struct bw_record *rec;    /* the connection that made it fire */
+	const struct bw_process *proc;  /* the process that made it, or NULL */
 	const struct bw_group_key *key;
 	const char *computer;           /* ComputerName if from the inventory, else NULL */
 	int rule;                       /* index into cfg->rules, -1: none matched */
@@ -71,8 +73,8 @@ void bw_window_free(struct bw_window *w);
  * when the group alerts: its count reached the threshold for the first time,
  * or again after falling below it, or realert after its last alert.
  */
-int bw_window_add(struct bw_window *w, const struct bw_record *r, const struct bw_score *sc,
-    struct bw_alert *out);
+int bw_window_add(struct bw_window *w, const struct bw_record *r, const struct bw_process *proc,
+    const struct bw_score *sc, struct bw_alert *out);
 
 /*
  * The summary at end_ns: every group with at least threshold connections in

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "brokerwatch/alert.h"
+#include "brokerwatch/attrib.h"
 #include "brokerwatch/config.h"
 #include "brokerwatch/local.h"
 #include "brokerwatch/ring.h"
@@ -29,6 +30,7 @@ struct bw_worker_opts {
 	FILE *records;                 /* JSON lines of records, or NULL */
 	const char *records_name;
 	struct bw_stats_shared *pub;
+	struct bw_attrib *attrib;      /* names the processes of local records, or NULL */
 };
 
 /* What main hands over; every non-NULL part passes to the worker. */

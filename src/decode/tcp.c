@@ -47,7 +47,5 @@ bw_dec_tcp(struct dctx *c, const uint8_t *p, size_t len, size_t wlen)
 	n = ifname != NULL ? strnlen(ifname, sizeof(out->ifname) - 1) : 0;
 	memcpy(out->ifname, ifname != NULL ? ifname : "", n);
 	out->ifname[n] = '\0';
-	out->user[0] = '\0';           /* the process is found later, if at all */
-	out->image[0] = '\0';
 	return BW_DECODE_SYN;
 }

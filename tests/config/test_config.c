@@ -944,7 +944,7 @@ START_TEST(hostile_limits)
 		ck_assert_uint_eq(e.n, 1001);
 		snprintf(want, sizeof(want), "%s:1000: key999: unknown key 'key999' (known keys: "
 		    "protocols, exclude_destinations, home_net, inventory, rules, alert_levels, "
-		    "group_by, window, threshold, realert, max_groups, max_events, outputs, capture, user, stats)",
+		    "group_by, window, threshold, realert, max_groups, max_events, outputs, capture, user, stats, attribution)",
 		    tmp_path("errors1500.yaml"));
 		ck_assert_str_eq(e.msg[999], want);
 		snprintf(want, sizeof(want), "%s: too many errors: 500 more not shown",

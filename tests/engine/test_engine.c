@@ -168,7 +168,7 @@ teardown_cfg(void)
 static int
 score(struct bw_scorer *s, struct bw_record *r, struct bw_score *sc)
 {
-	return bw_score(s, r, sc);
+	return bw_score(s, r, NULL, sc);
 }
 
 /* The reference query's Protocol and Suspicion cases, with the default configuration. */
@@ -232,8 +232,10 @@ START_TEST(score_mosquitto_regex)
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		struct bw_record r = rec4("10.1.0.5", "203.0.113.9", 1883, T0);
-		snprintf(r.image, sizeof(r.image), "%s", want[i].image);
-		ck_assert_int_eq(score(s, &r, &sc), 1);
+		struct bw_process p;
+		memset(&p, 0, sizeof(p));
+		snprintf(p.image, sizeof(p.image), "%s", want[i].image);
+		ck_assert_int_eq(bw_score(s, &r, &p, &sc), 1);
 		ck_assert_msg(sc.level == want[i].level, "'%s': level %d, want %d", want[i].image,
 		    sc.level, want[i].level);
 		/* low is not an alert level: not counted */
@@ -271,15 +273,17 @@ START_TEST(score_regex_match_limit)
 	unlink(path);
 	struct bw_scorer *s = bw_scorer_new(&c, &st);
 	struct bw_record r = rec4("10.1.0.5", "203.0.113.9", 1883, T0);
+	struct bw_process p;
+	memset(&p, 0, sizeof(p));
 	/* matches quickly: the exception holds */
-	snprintf(r.image, sizeof(r.image), "aaaa");
-	ck_assert_int_eq(bw_score(s, &r, &sc), 1);
+	snprintf(p.image, sizeof(p.image), "aaaa");
+	ck_assert_int_eq(bw_score(s, &r, &p, &sc), 1);
 	ck_assert_int_eq(sc.level, BW_LEVEL_LOW);
 	/* 2^n ways to fail: stopped, no match, high */
-	memset(r.image, 'a', 60);
-	r.image[60] = 'b';
-	r.image[61] = '\0';
-	ck_assert_int_eq(bw_score(s, &r, &sc), 1);
+	memset(p.image, 'a', 60);
+	p.image[60] = 'b';
+	p.image[61] = '\0';
+	ck_assert_int_eq(bw_score(s, &r, &p, &sc), 1);
 	ck_assert_int_eq(sc.level, BW_LEVEL_HIGH);
 	ck_assert_uint_eq(st.v[BW_STAT_REGEX_ERRORS], 1);
 	bw_scorer_free(s);
@@ -307,8 +311,8 @@ add(struct bw_window *w, struct bw_scorer *s, const char *src, const char *dst, 
 	struct bw_record r = rec4(src, dst, 8883, ts);
 	struct bw_score sc;
 
-	ck_assert_int_eq(bw_score(s, &r, &sc), 1);
-	return bw_window_add(w, &r, &sc, a);
+	ck_assert_int_eq(bw_score(s, &r, NULL, &sc), 1);
+	return bw_window_add(w, &r, NULL, &sc, a);
 }
 
 START_TEST(window_counts_and_alerts_once)
@@ -533,8 +537,8 @@ START_TEST(report_order)
 	/* AMQP (medium) with 5, MQTT (high) with 2 and 3 */
 	for (int i = 0; i < 5; i++) {
 		struct bw_record r = rec4("10.1.0.1", "203.0.113.1", 5672, T0 + i);
-		bw_score(s, &r, &sc);
-		bw_window_add(w, &r, &sc, &a);
+		bw_score(s, &r, NULL, &sc);
+		bw_window_add(w, &r, NULL, &sc, &a);
 	}
 	for (int i = 0; i < 2; i++)
 		add(w, s, "10.1.0.2", "203.0.113.2", T0 + i, &a);

@@ -18,16 +18,16 @@ mark(struct bw_record *r, uint64_t seq)
 	memset(r, 0, sizeof(*r));
 	r->ts_ns = (int64_t)seq;
 	r->seq = (uint32_t)(seq * 2654435761u);  /* a second copy, to catch torn slots */
-	r->image[0] = (char)('a' + seq % 26);
-	r->image[BW_EXE_MAX - 2] = (char)('A' + seq % 26);
+	r->ifname[0] = (char)('a' + seq % 26);
+	r->ifname[BW_IFNAME_MAX - 2] = (char)('A' + seq % 26);
 }
 
 static int
 is_mark(const struct bw_record *r, uint64_t seq)
 {
 	return r->ts_ns == (int64_t)seq && r->seq == (uint32_t)(seq * 2654435761u) &&
-	    r->image[0] == (char)('a' + seq % 26) &&
-	    r->image[BW_EXE_MAX - 2] == (char)('A' + seq % 26);
+	    r->ifname[0] == (char)('a' + seq % 26) &&
+	    r->ifname[BW_IFNAME_MAX - 2] == (char)('A' + seq % 26);
 }
 
 START_TEST(rejects_bad_capacity)

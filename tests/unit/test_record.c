@@ -39,7 +39,7 @@ check_line(const struct bw_record *r, const char *want)
 	size_t n;
 
 	ck_assert_ptr_nonnull(buf);
-	n = bw_record_format_json(r, NULL, buf, BW_RECORD_JSON_MAX);
+	n = bw_record_format_json(r, NULL, NULL, buf, BW_RECORD_JSON_MAX);
 	ck_assert_uint_lt(n, BW_RECORD_JSON_MAX);
 	ck_assert_msg(n == strlen(want) && memcmp(buf, want, n) == 0, "got  %.*s\nwant %s", (int)n,
 	    buf, want);
@@ -148,8 +148,8 @@ START_TEST(short_buffer)
 	char *buf = malloc(BW_RECORD_JSON_MAX - 1);
 
 	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(bw_record_format_json(&r, NULL, buf, BW_RECORD_JSON_MAX - 1), 0);
-	ck_assert_uint_eq(bw_record_format_json(&r, NULL, buf, 0), 0);
+	ck_assert_uint_eq(bw_record_format_json(&r, NULL, NULL, buf, BW_RECORD_JSON_MAX - 1), 0);
+	ck_assert_uint_eq(bw_record_format_json(&r, NULL, NULL, buf, 0), 0);
 	free(buf);
 }
 END_TEST
@@ -172,7 +172,7 @@ START_TEST(worst_case_fits)
 	for (int i = 0; i < BW_VLAN_MAX; i++)
 		r.vlan[i] = 4095;
 	memset(r.ifname, 0x01, BW_IFNAME_MAX - 1);
-	n = bw_record_format_json(&r, NULL, buf, BW_RECORD_JSON_MAX);
+	n = bw_record_format_json(&r, NULL, NULL, buf, BW_RECORD_JSON_MAX);
 	ck_assert_uint_gt(n, 2);
 	ck_assert_uint_lt(n, BW_RECORD_JSON_MAX);
 	ck_assert(buf[n - 2] == '}' && buf[n - 1] == '\n');

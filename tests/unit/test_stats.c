@@ -21,7 +21,9 @@ static const char *const spec_names[] = {
     "syn_retransmit", "syn_fold_evicted", "records", "watched", "excluded", "scored_high",
     "scored_medium", "scored_low", "regex_errors", "counted", "alerts", "groups", "groups_expired",
     "groups_evicted", "events_evicted", "kernel_received", "kernel_dropped",
-    "interface_dropped", "ring_dropped", "ring_full_waits",
+    "interface_dropped", "ring_dropped", "ring_full_waits", "attrib_ebpf", "attrib_proc",
+    "attrib_uid_only", "attrib_none", "attrib_timeout", "attrib_pid_reused", "attrib_events",
+    "attrib_events_lost",
 };
 
 #define NSPEC (sizeof(spec_names) / sizeof(spec_names[0]))

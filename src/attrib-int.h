@@ -1,0 +1,48 @@
+/*
+ * attrib-int.h - what the attribution backends share; not a module contract.
+ */
+#ifndef BW_ATTRIB_INT_H
+#define BW_ATTRIB_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "brokerwatch/attrib.h"
+
+struct bw_ebpf;
+
+/* /proc/<pid>/stat: parent and start time (clock ticks since boot). 0, or -1: gone. */
+int bw_proc_stat(int pid, int *ppid, uint64_t *start);
+
+/* /proc/<pid>/exe, " (deleted)" taken off and flagged, memfd flagged. 0, or -1. */
+int bw_proc_exe(int pid, char *buf, size_t len, uint8_t *deleted);
+
+/* /proc/<pid>/cmdline with NULs as spaces. 0, or -1. */
+int bw_proc_cmdline(int pid, char *buf, size_t len);
+
+/* The name of uid (cached), or its number. */
+void bw_attrib_user(struct bw_attrib *a, uint32_t uid, char *buf, size_t len);
+
+/*
+ * Fills out from /proc/<pid> if it is the process started at want_start
+ * (ticks; 0: any) and stays the same while read. 0, or -1 (gone or reused).
+ */
+int bw_attrib_from_proc(struct bw_attrib *a, int pid, uint64_t want_start,
+    struct bw_process *out);
+
+/* The /proc backend: NETLINK_SOCK_DIAG, then the holder of the socket. */
+void bw_attrib_lookup_proc(struct bw_attrib *a, const struct bw_record *rec,
+    struct bw_process *out, int64_t deadline);
+
+struct bw_stats *bw_attrib_stats(struct bw_attrib *a);
+
+/* The eBPF backend (attrib_ebpf.c, or a stub without it). NULL with the reason in why. */
+struct bw_ebpf *bw_ebpf_open(struct bw_attrib *a, char *why, size_t len);
+void bw_ebpf_close(struct bw_ebpf *e);
+int bw_ebpf_fd(const struct bw_ebpf *e);
+void bw_ebpf_poll(struct bw_ebpf *e);
+
+/* 0 with out filled when the kernel reported this connection; -1 otherwise. */
+int bw_ebpf_lookup(struct bw_ebpf *e, const struct bw_record *rec, struct bw_process *out);
+
+#endif

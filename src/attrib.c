@@ -419,7 +419,7 @@ bw_attrib_open(enum bw_attrib_mode mode, int64_t budget_ns, struct bw_stats *st)
 			    why);
 	}
 	bw_log_info("process attribution: %s", a->backend == BW_ATTR_EBPF ?
-	    "eBPF (tcp_connect and exec reports), /proc when a report is missing" :
+	    "eBPF (connect and exec tracepoints), /proc when a report is missing" :
 	    "NETLINK_SOCK_DIAG and /proc");
 	return a;
 }

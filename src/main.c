@@ -208,7 +208,8 @@ main(int argc, char *argv[])
 			usage(stdout);
 			return BW_EXIT_OK;
 		case 'V':
-			printf("brokerwatch %s\n", BW_VERSION);
+			printf("brokerwatch %s\nprocess attribution: %s\n", BW_VERSION,
+			    BW_HAVE_EBPF ? "eBPF and /proc" : "/proc (built without eBPF)");
 			return BW_EXIT_OK;
 		default:
 			usage(stderr);

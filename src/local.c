@@ -1,7 +1,11 @@
 /*
  * local.c - snapshots of this host's name and addresses.   [main]
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,4 +93,51 @@ bw_local_free(struct bw_local *l)
 		return;
 	free(l->addrs);
 	free(l);
+}
+
+int
+bw_local_watch_open(void)
+{
+	struct sockaddr_nl sa;
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+
+	if (fd < 0) {
+		bw_log_warn("rtnetlink: address changes are seen only every minute");
+		return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	sa.nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		bw_log_warn("rtnetlink: address changes are seen only every minute");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+bw_local_watch_drain(int fd)
+{
+	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	int changed = 0;
+
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			/* ENOBUFS: the kernel dropped messages; read the addresses again */
+			if (errno == ENOBUFS)
+				changed = 1;
+			return changed;
+		}
+		if (n == 0)
+			return changed;
+		/* only the kernel's own messages of the groups asked for */
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+		    h = NLMSG_NEXT(h, n))
+			if (h->nlmsg_type == RTM_NEWADDR || h->nlmsg_type == RTM_DELADDR)
+				changed = 1;
+	}
 }

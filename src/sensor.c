@@ -48,6 +48,8 @@ struct sensor {
 	ev_signal sig_term, sig_int, sig_hup, sig_usr1;
 	ev_async cap_done, worker_done;
 	ev_timer stats_timer, watchdog_timer, local_timer;
+	ev_io local_io;                  /* rtnetlink: an address came or went */
+	int local_fd;
 };
 
 void
@@ -276,15 +278,13 @@ watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	s->hb_worker = hw;
 }
 
+/* The host's addresses again; the worker gets them when they changed. */
 static void
-local_cb(struct ev_loop *loop, ev_timer *w, int revents)
+local_refresh(struct sensor *s)
 {
-	struct sensor *s = w->data;
 	struct bw_local *l = bw_local_snapshot(), *copy;
 	struct bw_worker_msg *m;
 
-	(void)loop;
-	(void)revents;
 	if (l == NULL || bw_local_equal(l, s->local)) {
 		bw_local_free(l);
 		return;
@@ -300,6 +300,25 @@ local_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	bw_worker_post(s->worker, m);
 	bw_local_free(s->local);
 	s->local = l;
+}
+
+static void
+local_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	local_refresh(w->data);
+}
+
+static void
+local_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct sensor *s = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (bw_local_watch_drain(s->local_fd))
+		local_refresh(s);
 }
 
 /* ---------------------------------------------------------------- the run */
@@ -381,6 +400,11 @@ watchers_start(struct sensor *s)
 	ev_timer_init(&s->local_timer, local_cb, LOCAL_REFRESH_S, LOCAL_REFRESH_S);
 	s->local_timer.data = s;
 	ev_timer_start(s->loop, &s->local_timer);
+	if (s->local_fd >= 0) {
+		ev_io_init(&s->local_io, local_io_cb, s->local_fd, EV_READ);
+		s->local_io.data = s;
+		ev_io_start(s->loop, &s->local_io);
+	}
 }
 
 int
@@ -395,6 +419,7 @@ bw_sensor_run(const struct bw_sensor_opts *o, struct bw_stats *st)
 	s.o = o;
 	s.current = o->cfg;
 	s.wake_fd = -1;
+	s.local_fd = -1;
 	s.live = o->interface != NULL;
 	s.status = BW_EXIT_OK;
 	/* every signal is the main thread's, through libev's signalfd */
@@ -437,6 +462,7 @@ bw_sensor_run(const struct bw_sensor_opts *o, struct bw_stats *st)
 			s.status = r;
 			goto out;
 		}
+		s.local_fd = bw_local_watch_open();
 		s.local = bw_local_snapshot();
 	}
 	/* the configuration's alert file is opened as the user the sensor runs as */
@@ -535,8 +561,12 @@ out:
 		ev_timer_stop(s.loop, &s.stats_timer);
 		ev_timer_stop(s.loop, &s.watchdog_timer);
 		ev_timer_stop(s.loop, &s.local_timer);
+		if (s.local_fd >= 0)
+			ev_io_stop(s.loop, &s.local_io);
 		ev_loop_destroy(s.loop);
 	}
+	if (s.local_fd >= 0)
+		close(s.local_fd);
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	return s.status;
 }

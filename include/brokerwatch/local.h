@@ -26,6 +26,16 @@ struct bw_local *bw_local_snapshot(void);
 /* Do two snapshots hold the same name and addresses (in any order)? */
 int bw_local_equal(const struct bw_local *a, const struct bw_local *b);
 
+/*
+ * Address changes as they happen: a non-blocking rtnetlink socket in the
+ * IPv4 and IPv6 address groups, or -1 (logged). Open it before the first
+ * snapshot so that no change falls between the two. [main]
+ */
+int bw_local_watch_open(void);
+
+/* Reads what is queued; 1 when an address came or went (or messages were lost). */
+int bw_local_watch_drain(int fd);
+
 /* Frees a snapshot; NULL is allowed. */
 void bw_local_free(struct bw_local *l);
 

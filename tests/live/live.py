@@ -1432,6 +1432,9 @@ STRICT_PROFILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 
                               'brokerwatch-strict.yaml')
 
 
+NEW_ADDR4 = '203.0.113.7'    # added to the host's veth while the sensor runs
+
+
 class Known:
     """Clients whose pid, executable and user the test itself knows: each
     call makes one TCP connection and appends a dict to self.made."""
@@ -1627,13 +1630,20 @@ def case_attrib(a, c, backend):
         c.ok(True, '100 fire-and-forget mosquitto_pub ran in %.1f s' % (time.monotonic() - t0))
         fire.append(k.mqtt_pub(addr=NS_ADDR6, what='mosquitto_pub over IPv6'))
         k.mqtt_sub()
-        k.xmpp()
+        xmpp = k.xmpp()
         k.amqp()
         k.stomp()
         upd = [k.mqtt_pub_held(updater, user='nobody', what='updater (a mosquitto_pub copy) as nobody')
                for _ in range(2)]
         same = [k.mqtt_pub_held(samename, what='mosquitto_pub copied to another folder')
                 for _ in range(2)]
+
+        # an address that comes while the sensor runs is this host's at once
+        subprocess.run(['ip', 'addr', 'add', NEW_ADDR4 + '/32', 'dev', lab.veth_host], check=True)
+        time.sleep(0.2)
+        newaddr = k.run('nc from a new address', ['nc', '-s', NEW_ADDR4, '-q', '1', '-w', '10', NS_ADDR4, '5222'],
+                        5222, stdin=XMPP_HEADER, hold=1.0, long_lived=True,
+                        good=lambda rc, out: rc == 0 and '<stream:features' in out)
 
         # phase 2: the strict profile (mosquitto clients only by their path in /usr/bin)
         start = len(bw.lines())
@@ -1674,6 +1684,10 @@ def case_attrib(a, c, backend):
         else:
             c.info('proc: %d of %d fire-and-forget mosquitto_pub attributed exactly (the rest: uid-only '
                    'or none, never wrong); the benchmark bench/attrib measures the share' % (fire_ok, len(fire)))
+        fromnew = [r for r in recs if r.get('LocalAddressIP4') == NEW_ADDR4]
+        c.eq([(r.get('ComputerName'), r.get('ContextProcessId'), r.get('AttributionSource')) for r in fromnew],
+             [(host, newaddr['pid'], backend)],
+             'an address added while running (%s) is this host\'s: ComputerName, attributed' % NEW_ADDR4)
         deleted = [r for r in recs if r.get('ImageDeleted')]
         c.eq(sorted(r.get('ContextProcessId') for r in deleted), sorted(x['pid'] for x in mem + ghost),
              'ImageDeleted on the memfd and the self-deleted programs only')
@@ -1692,6 +1706,7 @@ def case_attrib(a, c, backend):
             ('nobody', updater, 1883, 'mqtt-unknown-client'): upd,
             ('root', samename, 1883, 'mqtt-other-program'): same2,
             ('root', '/memfd:updater', 1883, 'deleted-or-memfd-program'): mem,
+            ('root', xmpp['exe'], 5222, 'xmpp-or-stomp'): [xmpp, newaddr],   # from two local addresses
         }
         for g in ghost:
             want[('root', g['exe'], 1883, 'deleted-or-memfd-program')] = None   # one each: no alert

@@ -39,8 +39,8 @@ REQUIRED = {
     'Restart': 'on-failure',
     'User': 'brokerwatch',
     'Group': 'brokerwatch',
-    'AmbientCapabilities': 'CAP_NET_RAW',
-    'CapabilityBoundingSet': 'CAP_NET_RAW',
+    'AmbientCapabilities': 'CAP_NET_RAW CAP_BPF CAP_PERFMON CAP_SYS_PTRACE CAP_DAC_READ_SEARCH',
+    'CapabilityBoundingSet': 'CAP_NET_RAW CAP_BPF CAP_PERFMON CAP_SYS_PTRACE CAP_DAC_READ_SEARCH',
     'NoNewPrivileges': 'yes',
     'ProtectSystem': 'strict',
     'ProtectHome': 'yes',
@@ -48,7 +48,7 @@ REQUIRED = {
     'PrivateDevices': 'yes',
     'RestrictAddressFamilies': 'AF_UNIX AF_PACKET AF_NETLINK AF_INET AF_INET6',
     'MemoryDenyWriteExecute': 'yes',
-    'SystemCallFilter': '@system-service',
+    'SystemCallFilter': ['@system-service', 'bpf'],
     'SystemCallArchitectures': 'native',
     'LogsDirectory': 'brokerwatch',
     'StandardOutput': 'null',
@@ -177,7 +177,7 @@ def check_units(root, unitdir, sbindir, sysconfdir):
         if d.get('ExecReload', [None])[-1] != '/bin/kill -HUP $MAINPID':
             fail('%s: the last ExecReload is not the SIGHUP: %r' % (unit, d.get('ExecReload')))
         for k, v in REQUIRED.items():
-            if d.get(k) != [v]:
+            if d.get(k) != (v if isinstance(v, list) else [v]):
                 fail('%s: %s=%r, expected %r' % (unit, k, d.get(k), v))
         if not os.access(under(root, exe), os.X_OK):
             fail('%s: %s is not in the installed tree' % (unit, exe))

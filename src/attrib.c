@@ -327,28 +327,95 @@ topmost_holder(int pid, const char *want, size_t wantlen)
 	return pid;
 }
 
-/* The process holding socket inode, owned by uid; 0 when not found, -1 when out of time. */
+/* The last process id the kernel gave out (/proc/loadavg's last field), or 0. */
 static int
-find_holder(struct bw_attrib *a, uint32_t inode, uint32_t uid, int64_t deadline)
+last_pid(void)
 {
-	char want[48];
-	size_t wantlen;
+	char buf[128], *sp;
+	ssize_t n;
+	int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+	long v;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if ((sp = strrchr(buf, ' ')) == NULL)
+		return 0;
+	v = strtol(sp + 1, NULL, 10);
+	return v > 0 && v <= INT32_MAX ? (int)v : 0;
+}
+
+/* The process of task id (a thread's id leads to its process), or 0. */
+static int
+tgid_of(int tid)
+{
+	char buf[512], *p;
+	int tgid;
+
+	if (read_proc(tid, "status", buf, sizeof(buf)) < 0 || (p = strstr(buf, "\nTgid:")) == NULL ||
+	    sscanf(p + 6, "%d", &tgid) != 1 || tgid <= 0)
+		return 0;
+	return tgid;
+}
+
+/* Is pid (a process or a thread) owned by uid and holding the socket? */
+static int
+candidate(int pid, uint32_t uid, const char *want, size_t wantlen)
+{
 	struct stat sb;
 	char path[32];
 
-	wantlen = (size_t)snprintf(want, sizeof(want), "socket:[%u]", inode);
-	if (list_pids(a) < 0)
-		return 0;
-	for (size_t i = 0; i < a->npids; i++) {
+	/* the socket's owner is the process's: skip everyone else cheaply */
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	return stat(path, &sb) == 0 && sb.st_uid == uid && holds_inode(pid, want, wantlen);
+}
+
+#define PROBE_NEWEST 64     /* task ids tried downwards from the last one given out */
+
+/*
+ * A process holding socket inode, owned by uid: 0 when not found, -1 when
+ * out of time. A client that connects and exits within a millisecond is
+ * almost always among the newest tasks: those are tried first, straight
+ * from the last id the kernel gave out (no listing of /proc), then every
+ * process, highest id first.
+ */
+static int
+find_holder(struct bw_attrib *a, const struct bw_record *rec, uint32_t inode, const char *want,
+    size_t wantlen, uint32_t uid, int64_t deadline)
+{
+	int last = last_pid(), low = last;
+	uint32_t uid2, inode2;
+
+	for (int pid = last, k = 0; pid > 0 && k < PROBE_NEWEST; pid--, k++, low = pid) {
+		if ((k & 15) == 15 && now_ns() > deadline)
+			return -1;
+		if (candidate(pid, uid, want, wantlen)) {
+			int tgid = tgid_of(pid);
+			return tgid > 0 ? tgid : pid;
+		}
+	}
+	for (size_t i = 0;; i++) {
+		/*
+		 * A socket that is closed has no holder to find: a short-lived
+		 * client has usually exited by now. Asked again now and then.
+		 */
+		if ((i & 127) == 0 && (diag_lookup(a, rec, &uid2, &inode2) < 0 || inode2 != inode))
+			return 0;
+		if (i == 0 && list_pids(a) < 0)
+			return 0;
+		if (i >= a->npids)
+			break;
 		int pid = a->pids[i];
 		if ((i & 15) == 0 && now_ns() > deadline)
 			return -1;
-		/* the socket's owner is the process's: skip everyone else cheaply */
-		snprintf(path, sizeof(path), "/proc/%d", pid);
-		if (stat(path, &sb) < 0 || sb.st_uid != uid)
-			continue;
-		if (holds_inode(pid, want, wantlen))
-			return topmost_holder(pid, want, wantlen);
+		if (last > 0 && pid >= low && pid <= last)
+			continue;       /* tried above */
+		if (candidate(pid, uid, want, wantlen))
+			return pid;
 	}
 	return 0;
 }
@@ -358,7 +425,9 @@ bw_attrib_lookup_proc(struct bw_attrib *a, const struct bw_record *rec, struct b
     int64_t deadline)
 {
 	uint32_t uid, inode;
-	int pid;
+	char want[48];
+	size_t wantlen;
+	int pid, top;
 
 	if (diag_lookup(a, rec, &uid, &inode) < 0 || inode == 0) {
 		/* gone, or in TIME_WAIT (no owner any more) */
@@ -368,10 +437,18 @@ bw_attrib_lookup_proc(struct bw_attrib *a, const struct bw_record *rec, struct b
 	}
 	out->uid = uid;
 	out->have_uid = 1;
-	pid = find_holder(a, inode, uid, deadline);
+	wantlen = (size_t)snprintf(want, sizeof(want), "socket:[%u]", inode);
+	pid = find_holder(a, rec, inode, want, wantlen, uid, deadline);
 	if (pid < 0)
 		bw_stats_inc(a->st, BW_STAT_ATTRIB_TIMEOUT);
+	/* its facts first, while it lives; then whether it inherited the socket */
 	if (pid > 0 && bw_attrib_from_proc(a, pid, 0, out) == 0) {
+		if ((top = topmost_holder(pid, want, wantlen)) != pid) {
+			struct bw_process up;
+			memset(&up, 0, sizeof(up));
+			if (bw_attrib_from_proc(a, top, 0, &up) == 0)
+				*out = up;
+		}
 		out->source = BW_ATTR_PROC;
 		bw_stats_inc(a->st, BW_STAT_ATTRIB_PROC);
 		return;

@@ -172,13 +172,18 @@ exe_from_fd(const char *path)
 	return strncmp(path, "/dev/fd/", 8) == 0 || strncmp(path, "/proc/self/fd/", 14) == 0;
 }
 
-/* A path exec saw, through its symbolic links, when it still resolves. */
+/*
+ * A path exec saw, through its symbolic links, when it still resolves. Not
+ * /proc/... or /dev/fd/...: those would resolve to the sensor's own files
+ * (/proc/self/exe), not the process's.
+ */
 static void
 resolve(char *path, size_t len)
 {
 	char real[PATH_MAX];
 
-	if (path[0] == '/' && realpath(path, real) != NULL && strlen(real) < len)
+	if (path[0] == '/' && strncmp(path, "/proc/", 6) != 0 && strncmp(path, "/dev/", 5) != 0 &&
+	    realpath(path, real) != NULL && strlen(real) < len)
 		memcpy(path, real, strlen(real) + 1);
 }
 

@@ -202,6 +202,14 @@ worker_main(void *arg)
 	unsigned bursts = 0;
 
 	for (;;) {
+		/*
+		 * Mail first, each burst: a record pushed after the main thread
+		 * posted this host's addresses (the first ones at start, or an
+		 * address that just came) is scored with them. Nothing waiting:
+		 * one relaxed load.
+		 */
+		if (atomic_load_explicit(&w->mailbox, memory_order_relaxed) != NULL)
+			take_mail(w);
 		size_t n = bw_ring_pop(w->o.ring, w->burst, BURST);
 
 		for (size_t i = 0; i < n; i++)

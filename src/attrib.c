@@ -401,9 +401,10 @@ find_holder(struct bw_attrib *a, const struct bw_record *rec, uint32_t inode, co
 	for (size_t i = 0;; i++) {
 		/*
 		 * A socket that is closed has no holder to find: a short-lived
-		 * client has usually exited by now. Asked again now and then.
+		 * client has usually exited by now. Asked again every 16
+		 * processes: one question costs about as much as one process.
 		 */
-		if ((i & 127) == 0 && (diag_lookup(a, rec, &uid2, &inode2) < 0 || inode2 != inode))
+		if ((i & 15) == 0 && (diag_lookup(a, rec, &uid2, &inode2) < 0 || inode2 != inode))
 			return 0;
 		if (i == 0 && list_pids(a) < 0)
 			return 0;

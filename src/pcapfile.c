@@ -31,6 +31,7 @@
 #define PCAPNG_MAX_IFACES 65536u
 #define READ_CHUNK (1u << 20)
 #define MAP_RELEASE (16u << 20)  /* mapped bytes read before they are given back */
+#define PREFETCH_AHEAD 4096u     /* mapped bytes asked for ahead of the cursor */
 
 #define NS_PER_SEC 1000000000LL
 
@@ -55,6 +56,7 @@ struct bw_pcapfile {
 	const uint8_t *map;
 	size_t mapsize;
 	size_t released;         /* mapped bytes before this offset were given back */
+	size_t prefetched;       /* mapped bytes before this offset were prefetched */
 	uint8_t *buf;
 	size_t bufcap;
 	size_t bufstart;         /* cursor within buf */
@@ -150,24 +152,48 @@ in_peek(struct bw_pcapfile *pf, size_t n, const uint8_t **pp)
 	return (ssize_t)(pf->bufend - pf->bufstart < n ? pf->bufend - pf->bufstart : n);
 }
 
+/*
+ * Pages read are not needed again: give them back, so that a replay's
+ * resident memory does not grow with the file (they stay in the page cache).
+ */
 static void
+map_release(struct bw_pcapfile *pf)
+{
+	size_t upto = (size_t)(pf->off - MAP_RELEASE) & ~(size_t)(4096 - 1);
+
+	if (upto > pf->released) {
+		madvise((void *)(uintptr_t)(pf->map + pf->released), upto - pf->released,
+		    MADV_DONTNEED);
+		pf->released = upto;
+	}
+}
+
+static inline void
 in_skip(struct bw_pcapfile *pf, size_t n)
 {
-	if (pf->map == NULL)
-		pf->bufstart += n;
+	size_t at, want;
+
 	pf->off += n;
-	/*
-	 * Pages read are not needed again: give them back, so that a replay's
-	 * resident memory does not grow with the file (they stay in the page cache).
-	 */
-	if (pf->map != NULL && pf->off - pf->released >= 2 * MAP_RELEASE) {
-		size_t upto = (size_t)(pf->off - MAP_RELEASE) & ~(size_t)(4096 - 1);
-		if (upto > pf->released) {
-			madvise((void *)(uintptr_t)(pf->map + pf->released), upto - pf->released,
-			    MADV_DONTNEED);
-			pf->released = upto;
-		}
+	if (pf->map == NULL) {
+		pf->bufstart += n;
+		return;
 	}
+	/*
+	 * Where the next record starts is only known once this one's header is
+	 * read: a chain of loads that would each wait for memory, as the hardware
+	 * prefetcher does not follow records a few hundred bytes apart. Asking
+	 * for every line a few KiB ahead of the cursor takes the waits out (twice
+	 * as fast a walk through a file in the page cache).
+	 */
+	at = pf->prefetched > pf->off ? pf->prefetched : (size_t)pf->off;
+	want = (size_t)pf->off + PREFETCH_AHEAD;
+	if (want > pf->mapsize)
+		want = pf->mapsize;
+	for (; at < want; at += 64)
+		__builtin_prefetch(pf->map + at);
+	pf->prefetched = at;
+	if (pf->off - pf->released >= 2 * MAP_RELEASE)
+		map_release(pf);
 }
 
 static enum bw_link
@@ -275,33 +301,6 @@ classic_lengths(const struct bw_pcapfile *pf, const uint8_t *h, uint32_t *caplen
 	}
 }
 
-/*
- * A replay from a mapping otherwise stalls on every record it reaches: each
- * starts in a cache line, often a page, not touched yet, which the hardware
- * prefetcher does not guess. So the record after the next one is asked for
- * now - its header and the first 128 bytes of its frame, where the decoders
- * look - found through the next one's header, asked for one call earlier.
- * Only a hint: nothing is read past the mapping, nothing is trusted yet.
- */
-static void
-classic_prefetch(const struct bw_pcapfile *pf)
-{
-	size_t next = (size_t)pf->off, at;
-	uint32_t caplen, wirelen;
-
-	if (pf->mapsize - next < PCAP_REC_HLEN)
-		return;
-	classic_lengths(pf, pf->map + next, &caplen, &wirelen);
-	if (caplen > BW_PCAPFILE_MAXPKT)
-		return;
-	at = next + PCAP_REC_HLEN + caplen;
-	if (pf->mapsize - at < PCAP_REC_HLEN + 128 || at > pf->mapsize)
-		return;
-	__builtin_prefetch(pf->map + at);
-	__builtin_prefetch(pf->map + at + 64);
-	__builtin_prefetch(pf->map + at + PCAP_REC_HLEN + 127);
-}
-
 static int
 classic_next(struct bw_pcapfile *pf, struct bw_packet *pkt, char *errbuf, size_t errlen)
 {
@@ -355,8 +354,6 @@ classic_next(struct bw_pcapfile *pf, struct bw_packet *pkt, char *errbuf, size_t
 	pf->cur_iface = 0;
 	in_skip(pf, PCAP_REC_HLEN + (size_t)caplen);
 	pf->packets = n;
-	if (pf->map != NULL)
-		classic_prefetch(pf);
 	return 1;
 }
 

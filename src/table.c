@@ -35,7 +35,8 @@ struct bw_table {
 	size_t value_off;
 	size_t stride;
 	size_t count;
-	uint32_t free_head;
+	uint32_t free_head;     /* entries given back, most recent first */
+	uint32_t fresh;         /* entries from here on were never used (nor touched) */
 	uint32_t oldest;
 	uint32_t newest;
 	uint64_t k0, k1;        /* SipHash key */
@@ -149,9 +150,14 @@ bw_table_new(size_t capacity, size_t key_size, size_t value_size, uint64_t seed)
 	}
 	for (size_t i = 0; i < nb; i++)
 		t->buckets[i] = NIL;
-	for (size_t i = 0; i < capacity; i++)
-		hdr_at(t, (uint32_t)i)->chain = i + 1 < capacity ? (uint32_t)(i + 1) : NIL;
-	t->free_head = 0;
+	/*
+	 * No free list through every entry: the entries' pages stay untouched
+	 * (not resident) until the table fills up to them. Taking given-back
+	 * entries first, then fresh ones in order, is the order a full list
+	 * would give.
+	 */
+	t->free_head = NIL;
+	t->fresh = 0;
 	t->oldest = t->newest = NIL;
 	t->k0 = seed;
 	t->k1 = seed * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL;
@@ -225,10 +231,14 @@ bw_table_insert(struct bw_table *t, const void *key)
 	struct entry_hdr *h;
 	uint8_t *e;
 
-	if (i == NIL)
+	if (i != NIL) {
+		h = hdr_at(t, i);
+		t->free_head = h->chain;
+	} else if (t->fresh < t->capacity) {
+		i = t->fresh++;
+		h = hdr_at(t, i);
+	} else
 		return NULL;
-	h = hdr_at(t, i);
-	t->free_head = h->chain;
 	b = bucket_of(t, key);
 	h->bucket = b;
 	h->chain = t->buckets[b];

@@ -41,7 +41,8 @@ struct bw_window {
 	struct bw_table *groups;
 	struct chunk *chunks;
 	size_t nchunks;
-	uint32_t free_chunk;
+	uint32_t free_chunk;     /* chunks given back, most recent first */
+	uint32_t fresh_chunk;    /* chunks from here on were never used (nor touched) */
 	uint64_t events;         /* connection times held, all groups */
 	int64_t now;             /* newest connection time seen */
 	struct bw_group_key key; /* scratch */
@@ -78,9 +79,9 @@ bw_window_new(const struct bw_config *cfg, struct bw_stats *st)
 	if (w->groups == NULL || w->nchunks >= NIL ||
 	    (w->chunks = calloc(w->nchunks, sizeof(*w->chunks))) == NULL)
 		goto nomem;
-	for (size_t i = 0; i < w->nchunks; i++)
-		w->chunks[i].next = i + 1 < w->nchunks ? (uint32_t)(i + 1) : NIL;
-	w->free_chunk = 0;
+	/* chunks are taken as bw_table takes entries: no list through untouched pages */
+	w->free_chunk = NIL;
+	w->fresh_chunk = 0;
 	w->now = INT64_MIN;
 	return w;
 nomem:
@@ -169,7 +170,8 @@ static void
 make_room(struct bw_window *w, struct group *keep, int need_group)
 {
 	for (;;) {
-		int full = w->free_chunk == NIL || w->events >= w->cfg->max_events ||
+		int full = (w->free_chunk == NIL && w->fresh_chunk == w->nchunks) ||
+		    w->events >= w->cfg->max_events ||
 		    (need_group && bw_table_count(w->groups) >= w->cfg->max_groups);
 		struct group *old = bw_table_oldest(w->groups);
 
@@ -204,7 +206,10 @@ push_time(struct bw_window *w, struct group *g, int64_t ts)
 
 	if (c == NIL || g->tail_used == CHUNK_TS) {
 		uint32_t n = w->free_chunk;     /* make_room guaranteed one */
-		w->free_chunk = w->chunks[n].next;
+		if (n != NIL)
+			w->free_chunk = w->chunks[n].next;
+		else
+			n = w->fresh_chunk++;
 		w->chunks[n].next = NIL;
 		w->chunks[n].prev = c;
 		if (c == NIL) {

@@ -32,6 +32,18 @@ struct user_name {
 	char name[BW_USER_MAX];
 };
 
+/*
+ * Processes that made a watched connection before: a long-lived client (a
+ * daemon, an implant that reconnects) is not among the newest tasks, and is
+ * looked for among these before every process is.
+ */
+#define KNOWN_MAX 32
+
+struct known {
+	int pid;
+	uint32_t uid;
+};
+
 struct bw_attrib {
 	enum bw_attr_source backend;
 	int64_t budget_ns;
@@ -42,6 +54,8 @@ struct bw_attrib {
 	struct user_name users[USER_CACHE];
 	int *pids;
 	size_t npids, cappids;
+	struct known known[KNOWN_MAX];  /* holders found before, most recent first */
+	size_t nknown;
 };
 
 static int64_t
@@ -362,7 +376,7 @@ tgid_of(int tid)
 	return tgid;
 }
 
-/* Is pid (a process or a thread) owned by uid and holding the socket? */
+/* Is pid (a process or a thread) owned by uid and holding the socket? 1, 0, or -1: gone. */
 static int
 candidate(int pid, uint32_t uid, const char *want, size_t wantlen)
 {
@@ -371,7 +385,33 @@ candidate(int pid, uint32_t uid, const char *want, size_t wantlen)
 
 	/* the socket's owner is the process's: skip everyone else cheaply */
 	snprintf(path, sizeof(path), "/proc/%d", pid);
-	return stat(path, &sb) == 0 && sb.st_uid == uid && holds_inode(pid, want, wantlen);
+	if (stat(path, &sb) < 0)
+		return -1;
+	return sb.st_uid == uid && holds_inode(pid, want, wantlen);
+}
+
+/* pid held a watched socket: it goes first among the known processes. */
+static void
+remember(struct bw_attrib *a, int pid, uint32_t uid)
+{
+	size_t i;
+
+	for (i = 0; i < a->nknown && a->known[i].pid != pid; i++)
+		;
+	if (i == a->nknown && a->nknown < KNOWN_MAX)
+		a->nknown++;
+	if (i == KNOWN_MAX)
+		i = KNOWN_MAX - 1;      /* full: the least recent goes */
+	memmove(&a->known[1], &a->known[0], i * sizeof(a->known[0]));
+	a->known[0].pid = pid;
+	a->known[0].uid = uid;
+}
+
+static void
+forget(struct bw_attrib *a, size_t i)
+{
+	memmove(&a->known[i], &a->known[i + 1], (a->nknown - i - 1) * sizeof(a->known[0]));
+	a->nknown--;
 }
 
 #define PROBE_NEWEST 64     /* task ids tried downwards from the last one given out */
@@ -380,8 +420,9 @@ candidate(int pid, uint32_t uid, const char *want, size_t wantlen)
  * A process holding socket inode, owned by uid: 0 when not found, -1 when
  * out of time. A client that connects and exits within a millisecond is
  * almost always among the newest tasks: those are tried first, straight
- * from the last id the kernel gave out (no listing of /proc), then every
- * process, highest id first.
+ * from the last id the kernel gave out (no listing of /proc); then the
+ * processes that made watched connections before (a long-lived client);
+ * then every process, highest id first.
  */
 static int
 find_holder(struct bw_attrib *a, const struct bw_record *rec, uint32_t inode, const char *want,
@@ -393,10 +434,25 @@ find_holder(struct bw_attrib *a, const struct bw_record *rec, uint32_t inode, co
 	for (int pid = last, k = 0; pid > 0 && k < PROBE_NEWEST; pid--, k++, low = pid) {
 		if ((k & 15) == 15 && now_ns() > deadline)
 			return -1;
-		if (candidate(pid, uid, want, wantlen)) {
+		if (candidate(pid, uid, want, wantlen) == 1) {
 			int tgid = tgid_of(pid);
 			return tgid > 0 ? tgid : pid;
 		}
+	}
+	for (size_t i = 0; i < a->nknown;) {
+		int pid = a->known[i].pid, r;
+		if (a->known[i].uid != uid || (last > 0 && pid > low && pid <= last)) {
+			i++;
+			continue;
+		}
+		if ((r = candidate(pid, uid, want, wantlen)) == 1) {
+			bw_stats_inc(a->st, BW_STAT_ATTRIB_KNOWN);
+			return pid;
+		}
+		if (r < 0)
+			forget(a, i);   /* exited */
+		else
+			i++;
 	}
 	for (size_t i = 0;; i++) {
 		/*
@@ -413,9 +469,9 @@ find_holder(struct bw_attrib *a, const struct bw_record *rec, uint32_t inode, co
 		int pid = a->pids[i];
 		if ((i & 15) == 0 && now_ns() > deadline)
 			return -1;
-		if (last > 0 && pid >= low && pid <= last)
+		if (last > 0 && pid > low && pid <= last)
 			continue;       /* tried above */
-		if (candidate(pid, uid, want, wantlen))
+		if (candidate(pid, uid, want, wantlen) == 1)
 			return pid;
 	}
 	return 0;
@@ -444,6 +500,7 @@ bw_attrib_lookup_proc(struct bw_attrib *a, const struct bw_record *rec, struct b
 		bw_stats_inc(a->st, BW_STAT_ATTRIB_TIMEOUT);
 	/* its facts first, while it lives; then whether it inherited the socket */
 	if (pid > 0 && bw_attrib_from_proc(a, pid, 0, out) == 0) {
+		remember(a, pid, uid);
 		if ((top = topmost_holder(pid, want, wantlen)) != pid) {
 			struct bw_process up;
 			memset(&up, 0, sizeof(up));

@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 
@@ -39,6 +41,9 @@ struct bw_ebpf {
 	struct ring_buffer *rb;
 	struct bw_table *reports;
 	long tick_ns;                   /* one clock tick of /proc/<pid>/stat, in ns */
+	uint64_t *lost;                 /* the kernel's per-CPU count of reports lost */
+	int ncpus;
+	int64_t lost_read_ns;           /* when it was last read */
 };
 
 static int
@@ -114,6 +119,11 @@ bw_ebpf_open(struct bw_attrib *a, char *why, size_t len)
 		snprintf(why, len, "cannot attach the program (%s)", strerror(-err));
 		goto fail;
 	}
+	if ((e->ncpus = libbpf_num_possible_cpus()) <= 0 ||
+	    (e->lost = calloc((size_t)e->ncpus, sizeof(*e->lost))) == NULL) {
+		snprintf(why, len, "cannot count the possible CPUs");
+		goto fail;
+	}
 	e->rb = ring_buffer__new(bpf_map__fd(e->skel->maps.events), on_report, e, NULL);
 	e->reports = bw_table_new(REPORTS, sizeof(struct report_key), sizeof(struct bw_bpf_event),
 	    bw_table_seed());
@@ -135,6 +145,7 @@ bw_ebpf_close(struct bw_ebpf *e)
 	ring_buffer__free(e->rb);
 	brokerwatch_bpf__destroy(e->skel);
 	bw_table_free(e->reports);
+	free(e->lost);
 	free(e);
 }
 
@@ -144,10 +155,32 @@ bw_ebpf_fd(const struct bw_ebpf *e)
 	return ring_buffer__epoll_fd(e->rb);
 }
 
+/* The kernel's count of reports that found the ring buffer full, once a second. */
+static void
+sync_lost(struct bw_ebpf *e)
+{
+	struct timespec t;
+	uint32_t zero = 0;
+	uint64_t sum = 0;
+	int64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+	now = (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+	if (now - e->lost_read_ns < 1000000000LL)
+		return;
+	e->lost_read_ns = now;
+	if (bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.lost), &zero, e->lost) != 0)
+		return;
+	for (int i = 0; i < e->ncpus; i++)
+		sum += e->lost[i];
+	bw_attrib_stats(e->a)->v[BW_STAT_ATTRIB_KERNEL_LOST] = sum;
+}
+
 void
 bw_ebpf_poll(struct bw_ebpf *e)
 {
 	(void)ring_buffer__consume(e->rb);
+	sync_lost(e);
 }
 
 /* Arguments as a command line: NULs as spaces, the trailing ones dropped. */

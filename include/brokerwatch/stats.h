@@ -98,7 +98,9 @@
 	X(ATTRIB_TIMEOUT, "attrib_timeout", "local records whose /proc search ran out of time") \
 	X(ATTRIB_PID_REUSED, "attrib_pid_reused", "processes dropped: their pid was reused meanwhile") \
 	X(ATTRIB_EVENTS, "attrib_events", "connect() reports from the kernel (eBPF)")         \
-	X(ATTRIB_EVENTS_LOST, "attrib_events_lost", "kernel reports that did not fit the table")
+	X(ATTRIB_EVENTS_LOST, "attrib_events_lost", "kernel reports that did not fit the table") \
+	X(ATTRIB_KERNEL_LOST, "attrib_kernel_lost", "kernel reports lost: the BPF ring buffer was full") \
+	X(ATTRIB_KNOWN, "attrib_known", "holders found among processes known from earlier connections")
 
 enum bw_stat {
 #define BW_STAT_ENUM_(c, n, d) BW_STAT_##c,

@@ -389,6 +389,57 @@ START_TEST(lookup_proc_inherited)
 }
 END_TEST
 
+
+/*
+ * A long-lived client behind many newer processes: the first connection is
+ * found by the full search, the next one among the known processes.
+ */
+START_TEST(lookup_proc_known_long_lived)
+{
+	struct bw_stats st;
+	struct bw_attrib *a;
+	struct bw_process p;
+	struct bw_record r;
+	uint16_t port, sport;
+	int lfd = listener(&port), cmd[2], ans[2];
+	pid_t pid, newer[80];
+
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(pipe(cmd), 0);
+	ck_assert_int_eq(pipe(ans), 0);
+	if ((pid = fork()) == 0) {
+		char c;
+		while (read(cmd[0], &c, 1) == 1 && c == 'c') {
+			uint16_t sp = 0;
+			(void)connect_to(port, &sp);    /* kept open until exit */
+			(void)write(ans[1], &sp, sizeof(sp));
+		}
+		_exit(0);
+	}
+	for (size_t i = 0; i < 80; i++)
+		newer[i] = spawn("/bin/sleep", (char *[]){"/bin/sleep", "30", NULL});
+	memset(&st, 0, sizeof(st));
+	ck_assert_ptr_nonnull(a = bw_attrib_open(BW_ATTRIB_PROC, 200000000, &st));
+	for (int round = 0; round < 2; round++) {
+		ck_assert_int_eq(write(cmd[1], "c", 1), 1);
+		ck_assert_int_eq(read(ans[0], &sport, sizeof(sport)), sizeof(sport));
+		loopback_record(&r, sport, port);
+		bw_attrib_lookup(a, &r, &p);
+		ck_assert_uint_eq(p.source, BW_ATTR_PROC);
+		ck_assert_int_eq(p.pid, pid);
+		/* found by the full search first, then among the known */
+		ck_assert_uint_eq(st.v[BW_STAT_ATTRIB_KNOWN], (uint64_t)round);
+	}
+	ck_assert_uint_eq(st.v[BW_STAT_ATTRIB_TIMEOUT], 0);
+	bw_attrib_close(a);
+	ck_assert_int_eq(write(cmd[1], "q", 1), 1);
+	waitpid(pid, NULL, 0);
+	for (size_t i = 0; i < 80; i++)
+		reap(newer[i]);
+	close(lfd);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- eBPF */
 
 /* A client exec'd after the program loaded connects and exits before the lookup. */
@@ -476,6 +527,7 @@ attrib_suite(void)
 	tcase_add_test(tc, pid_reuse_refused);
 	tcase_add_test(tc, lookup_proc_connected_child);
 	tcase_add_test(tc, lookup_proc_inherited);
+	tcase_add_test(tc, lookup_proc_known_long_lived);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -23,7 +23,7 @@ static const char *const spec_names[] = {
     "groups_evicted", "events_evicted", "kernel_received", "kernel_dropped",
     "interface_dropped", "ring_dropped", "ring_full_waits", "attrib_ebpf", "attrib_proc",
     "attrib_uid_only", "attrib_none", "attrib_timeout", "attrib_pid_reused", "attrib_events",
-    "attrib_events_lost",
+    "attrib_events_lost", "attrib_kernel_lost", "attrib_known",
 };
 
 #define NSPEC (sizeof(spec_names) / sizeof(spec_names[0]))

@@ -40,7 +40,8 @@ frag_reassembled frag_duplicate frag_overlap frag_invalid frag_truncated frag_to
 frag_timeout frag_evicted syn syn_retransmit syn_fold_evicted records
 watched excluded scored_high scored_medium scored_low regex_errors counted alerts groups groups_expired groups_evicted events_evicted kernel_received kernel_dropped
 interface_dropped ring_dropped ring_full_waits attrib_ebpf attrib_proc attrib_uid_only
-attrib_none attrib_timeout attrib_pid_reused attrib_events attrib_events_lost""".split()
+attrib_none attrib_timeout attrib_pid_reused attrib_events attrib_events_lost
+attrib_kernel_lost attrib_known""".split()
 
 TEXT_SUMMARY = re.compile(r'^\s*[a-z][a-z0-9_]* +\d+\s*$')
 TIMEOUT = 60

@@ -63,6 +63,13 @@ struct {
 	__type(value, __u64);
 } lost SEC(".maps");
 
+/*
+ * The destination ports worth a report (the watched protocols'), written by
+ * user space through the skeleton's mapping of .bss: a connect() to any other
+ * port costs one byte read.
+ */
+__u8 watch_ports[65536];
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(bw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -182,6 +189,11 @@ int BPF_PROG(bw_state, const struct sock *sk, const int oldstate, const int news
 	if (oldstate == TCP_CLOSE_ && newstate == TCP_SYN_SENT_) {
 		struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
 		__u64 pid_tgid = bpf_get_current_pid_tgid();
+		/* connect() has set the destination before this state change */
+		__u16 dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+
+		if (!watch_ports[dport])
+			return 0;
 
 		p.tgid = pid_tgid >> 32;
 		p.pid = (__u32)pid_tgid;

@@ -43,6 +43,8 @@ int bw_ebpf_fd(const struct bw_ebpf *e);
 void bw_ebpf_poll(struct bw_ebpf *e);
 
 /* 0 with out filled when the kernel reported this connection; -1 otherwise. */
+/* Reports only for connections to the ports p with want[p] != 0 (65536 bytes). */
+void bw_ebpf_watch_ports(struct bw_ebpf *e, const uint8_t *want);
 int bw_ebpf_lookup(struct bw_ebpf *e, const struct bw_record *rec, struct bw_process *out);
 
 #endif

@@ -603,6 +603,24 @@ bw_attrib_set_stats(struct bw_attrib *a, struct bw_stats *st)
 }
 
 void
+bw_attrib_watch_ports(struct bw_attrib *a, const struct bw_config *cfg)
+{
+	uint8_t *want;
+
+	if (a->ebpf == NULL)
+		return;
+	if ((want = calloc(65536, 1)) == NULL) {
+		bw_log_warn("eBPF: the watched ports are not updated");
+		return;
+	}
+	for (size_t i = 0; i < cfg->nprotocols; i++)
+		for (size_t j = 0; j < cfg->protocols[i].nports; j++)
+			want[cfg->protocols[i].ports[j]] = 1;
+	bw_ebpf_watch_ports(a->ebpf, want);
+	free(want);
+}
+
+void
 bw_attrib_lookup(struct bw_attrib *a, const struct bw_record *rec, struct bw_process *out)
 {
 	int64_t deadline = now_ns() + a->budget_ns;

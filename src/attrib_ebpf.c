@@ -44,6 +44,7 @@ struct bw_ebpf {
 	uint64_t *lost;                 /* the kernel's per-CPU count of reports lost */
 	int ncpus;
 	int64_t lost_read_ns;           /* when it was last read */
+	int lost_unreadable;            /* said once */
 };
 
 static int
@@ -169,8 +170,12 @@ sync_lost(struct bw_ebpf *e)
 	if (now - e->lost_read_ns < 1000000000LL)
 		return;
 	e->lost_read_ns = now;
-	if (bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.lost), &zero, e->lost) != 0)
+	if (bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.lost), &zero, e->lost) != 0) {
+		if (!e->lost_unreadable)
+			bw_log_warn("eBPF: the count of lost kernel reports cannot be read");
+		e->lost_unreadable = 1;
 		return;
+	}
 	for (int i = 0; i < e->ncpus; i++)
 		sum += e->lost[i];
 	bw_attrib_stats(e->a)->v[BW_STAT_ATTRIB_KERNEL_LOST] = sum;
@@ -181,6 +186,17 @@ bw_ebpf_poll(struct bw_ebpf *e)
 {
 	(void)ring_buffer__consume(e->rb);
 	sync_lost(e);
+}
+
+void
+bw_ebpf_watch_ports(struct bw_ebpf *e, const uint8_t *want)
+{
+	volatile uint8_t *now = e->skel->bss->watch_ports;
+
+	/* byte by byte where it changes: a port watched before and after stays on */
+	for (size_t p = 0; p < 65536; p++)
+		if (now[p] != want[p])
+			now[p] = want[p];
 }
 
 /* Arguments as a command line: NULs as spaces, the trailing ones dropped. */

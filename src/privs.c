@@ -43,8 +43,8 @@ int
 bw_privs_drop(const char *user, int keep_ptrace)
 {
 	struct __user_cap_data_struct d[2];
-	uid_t ruid, euid, suid;
-	gid_t rgid, egid, sgid;
+	uid_t ruid = 0, euid = 0, suid = 0;
+	gid_t rgid = 0, egid = 0, sgid = 0;
 	uint64_t keep = 0, held;
 
 	/*

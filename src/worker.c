@@ -96,6 +96,8 @@ apply_config(struct bw_worker *w, struct bw_config *cfg)
 	bw_scorer_free(w->scorer);
 	w->scorer = scorer;
 	w->cfg = cfg;
+	if (w->o.attrib != NULL)
+		bw_attrib_watch_ports(w->o.attrib, cfg);
 	if (w->owned_cfg != NULL) {
 		bw_config_free(w->owned_cfg);
 		free(w->owned_cfg);
@@ -254,8 +256,10 @@ bw_worker_new(const struct bw_worker_opts *o)
 	atomic_init(&w->heartbeat, 0);
 	w->scorer = bw_scorer_new(o->cfg, &w->st);
 	w->window = bw_window_new(o->cfg, &w->st);
-	if (o->attrib != NULL)
+	if (o->attrib != NULL) {
 		bw_attrib_set_stats(o->attrib, &w->st);
+		bw_attrib_watch_ports(o->attrib, o->cfg);
+	}
 	if (w->scorer == NULL || w->window == NULL) {
 		bw_worker_free(w);
 		return NULL;

@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 
+#include "brokerwatch/config.h"
 #include "brokerwatch/process.h"
 #include "brokerwatch/record.h"
 #include "brokerwatch/stats.h"
@@ -47,6 +48,13 @@ void bw_attrib_set_stats(struct bw_attrib *a, struct bw_stats *st);
 
 /* The backend that runs: BW_ATTR_EBPF or BW_ATTR_PROC. */
 enum bw_attr_source bw_attrib_backend(const struct bw_attrib *a);
+
+/*
+ * The destination ports whose connections matter (the watched protocols'):
+ * the kernel reports only those. Called before the worker starts and by it
+ * on a reload; needs no privilege (a shared mapping). [worker]
+ */
+void bw_attrib_watch_ports(struct bw_attrib *a, const struct bw_config *cfg);
 
 /*
  * The process that made rec (whose source is this host). Never takes longer

@@ -1654,11 +1654,14 @@ def case_attrib(a, c, backend):
         # phase 2: the strict profile (mosquitto clients only by their path in /usr/bin)
         start = len(bw.lines())
         with open(STRICT_PROFILE) as f:
-            bw.rules = f.read()
+            # and port 1884 for MQTT: the kernel's reports follow the watched ports
+            bw.rules = f.read() + PROTOCOLS_1884.replace('max_groups: 1000\n', '')
         bw.write_config()
         bw.send(signal.SIGHUP)
         c.ok(bw.wait_line(r'configuration reloaded', 10, start) is not None,
              'SIGHUP: the strict profile is loaded', '\n'.join(bw.lines()[-20:]))
+        p1884 = k.run('mosquitto_pub to port 1884, watched since the reload',
+                      ['mosquitto_pub', '-h', NS_ADDR4, '-p', '1884', '-t', 'bw-attrib', '-m', 'm'], 1884)
         same2 = [k.mqtt_pub_held(samename, what='mosquitto_pub copied to another folder (strict)')
                  for _ in range(2)]
         usr = [k.mqtt_pub_held(shutil.which('mosquitto_pub'), what='/usr/bin/mosquitto_pub (strict)')
@@ -1686,6 +1689,8 @@ def case_attrib(a, c, backend):
              '\n'.join('%s pid %d' % (x['what'], x['pid']) for x in long_ok))
         if backend == 'ebpf':
             c.eq(fire_ok, len(fire), 'ebpf: every fire-and-forget mosquitto_pub attributed exactly')
+            c.ok(p1884['pid'] in seen, 'ebpf: a fire-and-forget client to a port watched since the '
+                 'reload is attributed exactly')
             c.eq(len(seen), len(k.made), 'ebpf: every client attributed exactly')
         else:
             c.info('proc: %d of %d fire-and-forget mosquitto_pub attributed exactly (the rest: uid-only '

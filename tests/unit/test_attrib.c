@@ -474,28 +474,46 @@ ebpf_case(void)
 		return 1;
 	}
 	snprintf(portarg, sizeof(portarg), "%u", port);
-	if ((pid = fork()) == 0) {
-		dup2(pp[1], 3);
-		execv(self, (char *[]){self, "connect", portarg, NULL});
-		_exit(127);
-	}
-	if (read(pp[0], &sport, sizeof(sport)) != sizeof(sport) || sport == 0) {
-		printf("FAIL: the client did not connect\n");
-		return 1;
-	}
-	waitpid(pid, NULL, 0);                  /* gone before the lookup */
-	loopback_record(&r, sport, port);
-	bw_attrib_lookup(a, &r, &p);
 #define EXPECT(c, ...) do { if (!(c)) { printf("FAIL: " __VA_ARGS__); printf("\n"); fails++; } \
 	else printf("PASS: %s\n", #c); } while (0)
-	EXPECT(p.source == BW_ATTR_EBPF, "source %s", bw_attr_source_name(p.source));
-	EXPECT(p.pid == pid, "pid %d, want %d", p.pid, (int)pid);
-	EXPECT(p.ppid == getpid(), "ppid %d, want %d", p.ppid, (int)getpid());
-	EXPECT(p.uid == 0 && strcmp(p.user, "root") == 0, "user %u %s", p.uid, p.user);
-	EXPECT(strcmp(p.image, self) == 0, "image %s, want %s", p.image, self);
-	EXPECT(strstr(p.cmdline, " connect ") != NULL && strstr(p.cmdline, portarg) != NULL,
-	    "cmdline %s", p.cmdline);
-	EXPECT(strcmp(p.parent_image, self) == 0, "parent image %s", p.parent_image);
+	/* round 0: the port is not watched, the kernel reports nothing; round 1: watched */
+	for (int round = 0; round < 2; round++) {
+		static struct bw_config cfg;
+		uint16_t watched = round ? port : (uint16_t)(port ^ 1);
+
+		cfg.nprotocols = 1;
+		cfg.protocols[0].ports = &watched;
+		cfg.protocols[0].nports = 1;
+		bw_attrib_watch_ports(a, &cfg);
+		if ((pid = fork()) == 0) {
+			dup2(pp[1], 3);
+			execv(self, (char *[]){self, "connect", portarg, NULL});
+			_exit(127);
+		}
+		if (read(pp[0], &sport, sizeof(sport)) != sizeof(sport) || sport == 0) {
+			printf("FAIL: the client did not connect\n");
+			return 1;
+		}
+		waitpid(pid, NULL, 0);                  /* gone before the lookup */
+		loopback_record(&r, sport, port);
+		bw_attrib_lookup(a, &r, &p);
+		if (round == 0) {
+			EXPECT(st.v[BW_STAT_ATTRIB_EVENTS] == 0 && p.source != BW_ATTR_EBPF,
+			    "a port not watched: %llu reports, source %s",
+			    (unsigned long long)st.v[BW_STAT_ATTRIB_EVENTS], bw_attr_source_name(p.source));
+			continue;
+		}
+		EXPECT(st.v[BW_STAT_ATTRIB_EVENTS] == 1, "reports %llu",
+		    (unsigned long long)st.v[BW_STAT_ATTRIB_EVENTS]);
+		EXPECT(p.source == BW_ATTR_EBPF, "source %s", bw_attr_source_name(p.source));
+		EXPECT(p.pid == pid, "pid %d, want %d", p.pid, (int)pid);
+		EXPECT(p.ppid == getpid(), "ppid %d, want %d", p.ppid, (int)getpid());
+		EXPECT(p.uid == 0 && strcmp(p.user, "root") == 0, "user %u %s", p.uid, p.user);
+		EXPECT(strcmp(p.image, self) == 0, "image %s, want %s", p.image, self);
+		EXPECT(strstr(p.cmdline, " connect ") != NULL && strstr(p.cmdline, portarg) != NULL,
+		    "cmdline %s", p.cmdline);
+		EXPECT(strcmp(p.parent_image, self) == 0, "parent image %s", p.parent_image);
+	}
 	bw_attrib_close(a);
 	close(lfd);
 	return fails ? 1 : 0;

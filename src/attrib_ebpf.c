@@ -203,7 +203,11 @@ bw_ebpf_watch_ports(struct bw_ebpf *e, const uint8_t *want)
 static void
 args_line(const struct bw_bpf_event *ev, char *buf, size_t len)
 {
-	size_t n = ev->args_len < len - 1 ? ev->args_len : len - 1;
+	/* the kernel's length, checked like any input */
+	size_t n = ev->args_len < sizeof(ev->args) ? ev->args_len : sizeof(ev->args);
+
+	if (n > len - 1)
+		n = len - 1;
 
 	memcpy(buf, ev->args, n);
 	buf[n] = '\0';
@@ -270,12 +274,13 @@ bw_ebpf_lookup(struct bw_ebpf *e, const struct bw_record *rec, struct bw_process
 	out->have_uid = 1;
 	bw_attrib_user(e->a, ev->uid, out->user, sizeof(out->user));
 	if (ev->have_exec) {
-		snprintf(out->image, sizeof(out->image), "%s", ev->exe);
+		snprintf(out->image, sizeof(out->image), "%.*s", (int)sizeof(ev->exe), ev->exe);
 		args_line(ev, out->cmdline, sizeof(out->cmdline));
 		out->exe_deleted = exe_from_fd(ev->exe);
 	}
 	if (ev->have_parent)
-		snprintf(out->parent_image, sizeof(out->parent_image), "%s", ev->parent_exe);
+		snprintf(out->parent_image, sizeof(out->parent_image), "%.*s",
+		    (int)sizeof(ev->parent_exe), ev->parent_exe);
 	/*
 	 * exec saw the path the program was started by (a symbolic link, say);
 	 * while the same process lives (same start time), /proc/<pid>/exe names

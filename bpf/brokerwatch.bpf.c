@@ -5,7 +5,8 @@
  * At exec (sched_process_exec, a BTF tracepoint), each program's path (the
  * binary really run: for a script, its interpreter) and
  * arguments are kept in an LRU map by process id, with the process's start
- * time. At connect(), the inet_sock_set_state tracepoint (CLOSE -> SYN_SENT,
+ * time; a process forked without exec (sched_process_fork) gets a copy of
+ * its parent's. At connect(), the inet_sock_set_state tracepoint (CLOSE -> SYN_SENT,
  * in the connecting task) keeps the task by socket; when the SYN leaves
  * through a device (net_dev_queue, the source port chosen by then) the task
  * is reported with its user, its parent, the 4-tuple, and what exec kept of
@@ -95,6 +96,31 @@ int BPF_PROG(bw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	    (const void *)start) == 0)
 		e->args_len = (__u32)len;
 	bpf_map_update_elem(&execs, &tgid, e, BPF_ANY);
+	return 0;
+}
+
+/*
+ * A process forked without exec runs its parent's program with its
+ * parent's arguments: it gets a copy of what exec kept of the parent, under
+ * its own id and start time, so that a child that connects and exits is
+ * named too. Threads (the same process) are left alone.
+ */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(bw_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 zero = 0, ptgid = BPF_CORE_READ(parent, tgid), ctgid = BPF_CORE_READ(child, tgid);
+	struct exec_info *x, *e;
+
+	if (ptgid == ctgid || (x = bpf_map_lookup_elem(&execs, &ptgid)) == NULL)
+		return 0;
+	if (x->start != BPF_CORE_READ(parent, group_leader, start_boottime))
+		return 0;       /* kept of another process that had this id */
+	if ((e = bpf_map_lookup_elem(&scratch, &zero)) == NULL)
+		return 0;
+	if (bpf_probe_read_kernel(e, sizeof(*e), x) != 0)
+		return 0;
+	e->start = BPF_CORE_READ(child, start_boottime);
+	bpf_map_update_elem(&execs, &ctgid, e, BPF_ANY);
 	return 0;
 }
 

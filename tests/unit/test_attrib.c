@@ -9,7 +9,8 @@
  * test_attrib ebpf    the eBPF case: exit 77 (skipped) when not root or
  *                     built without eBPF
  * test_attrib connect PORT   (internal) connect to 127.0.0.1:PORT, write the
- *                     local port to fd 3, exit
+ *                     local port and pid to fd 3, exit
+ * test_attrib connect-fork PORT   (internal) the same from a forked child
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -476,25 +477,33 @@ ebpf_case(void)
 	snprintf(portarg, sizeof(portarg), "%u", port);
 #define EXPECT(c, ...) do { if (!(c)) { printf("FAIL: " __VA_ARGS__); printf("\n"); fails++; } \
 	else printf("PASS: %s\n", #c); } while (0)
-	/* round 0: the port is not watched, the kernel reports nothing; round 1: watched */
-	for (int round = 0; round < 2; round++) {
+	/*
+	 * round 0: the port is not watched, the kernel reports nothing; round 1:
+	 * watched, a client exec'd after the program loaded; round 2: the client
+	 * is a child that such a program forked without exec.
+	 */
+	for (int round = 0; round < 3; round++) {
 		static struct bw_config cfg;
 		uint16_t watched = round ? port : (uint16_t)(port ^ 1);
+		pid_t exec_pid, parent;
 
 		cfg.nprotocols = 1;
 		cfg.protocols[0].ports = &watched;
 		cfg.protocols[0].nports = 1;
 		bw_attrib_watch_ports(a, &cfg);
-		if ((pid = fork()) == 0) {
+		if ((exec_pid = fork()) == 0) {
 			dup2(pp[1], 3);
-			execv(self, (char *[]){self, "connect", portarg, NULL});
+			execv(self, (char *[]){self, round == 2 ? "connect-fork" : "connect", portarg,
+			    NULL});
 			_exit(127);
 		}
-		if (read(pp[0], &sport, sizeof(sport)) != sizeof(sport) || sport == 0) {
+		if (read(pp[0], &sport, sizeof(sport)) != sizeof(sport) || sport == 0 ||
+		    read(pp[0], &pid, sizeof(pid)) != sizeof(pid)) {
 			printf("FAIL: the client did not connect\n");
 			return 1;
 		}
-		waitpid(pid, NULL, 0);                  /* gone before the lookup */
+		waitpid(exec_pid, NULL, 0);             /* all gone before the lookup */
+		parent = round == 2 ? exec_pid : getpid();
 		loopback_record(&r, sport, port);
 		bw_attrib_lookup(a, &r, &p);
 		if (round == 0) {
@@ -503,15 +512,15 @@ ebpf_case(void)
 			    (unsigned long long)st.v[BW_STAT_ATTRIB_EVENTS], bw_attr_source_name(p.source));
 			continue;
 		}
-		EXPECT(st.v[BW_STAT_ATTRIB_EVENTS] == 1, "reports %llu",
+		EXPECT(st.v[BW_STAT_ATTRIB_EVENTS] == (uint64_t)round, "reports %llu",
 		    (unsigned long long)st.v[BW_STAT_ATTRIB_EVENTS]);
 		EXPECT(p.source == BW_ATTR_EBPF, "source %s", bw_attr_source_name(p.source));
 		EXPECT(p.pid == pid, "pid %d, want %d", p.pid, (int)pid);
-		EXPECT(p.ppid == getpid(), "ppid %d, want %d", p.ppid, (int)getpid());
+		EXPECT(p.ppid == parent, "ppid %d, want %d", p.ppid, (int)parent);
 		EXPECT(p.uid == 0 && strcmp(p.user, "root") == 0, "user %u %s", p.uid, p.user);
 		EXPECT(strcmp(p.image, self) == 0, "image %s, want %s", p.image, self);
-		EXPECT(strstr(p.cmdline, " connect ") != NULL && strstr(p.cmdline, portarg) != NULL,
-		    "cmdline %s", p.cmdline);
+		EXPECT(strstr(p.cmdline, round == 2 ? " connect-fork " : " connect ") != NULL &&
+		    strstr(p.cmdline, portarg) != NULL, "cmdline %s", p.cmdline);
 		EXPECT(strcmp(p.parent_image, self) == 0, "parent image %s", p.parent_image);
 	}
 	bw_attrib_close(a);
@@ -519,15 +528,30 @@ ebpf_case(void)
 	return fails ? 1 : 0;
 }
 
+/* The client of the eBPF case: connects, writes its local port and pid to fd 3, exits. */
 static int
 connect_mode(const char *port)
 {
 	uint16_t sport = 0;
 	int fd = connect_to((uint16_t)atoi(port), &sport);
+	pid_t me = getpid();
 
 	if (fd < 0)
 		return 1;
-	return write(3, &sport, sizeof(sport)) == sizeof(sport) ? 0 : 1;
+	return write(3, &sport, sizeof(sport)) == sizeof(sport) &&
+	    write(3, &me, sizeof(me)) == sizeof(me) ? 0 : 1;
+}
+
+/* The same from a child forked without exec; waits for it. */
+static int
+connect_fork_mode(const char *port)
+{
+	int st;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(connect_mode(port));
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
 static Suite *
@@ -555,6 +579,8 @@ main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "connect") == 0)
 		return connect_mode(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "connect-fork") == 0)
+		return connect_fork_mode(argv[2]);
 	if (argc == 2 && strcmp(argv[1], "ebpf") == 0)
 		return ebpf_case();
 	return unit_run(attrib_suite());

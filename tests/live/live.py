@@ -1660,6 +1660,10 @@ def case_attrib(a, c, backend):
         bw.send(signal.SIGHUP)
         c.ok(bw.wait_line(r'configuration reloaded', 10, start) is not None,
              'SIGHUP: the strict profile is loaded', '\n'.join(bw.lines()[-20:]))
+        # the capture thread takes the new kernel filter between two reads
+        c.ok(bw.wait_line(r'capture filter updated', 10, start) is not None,
+             'SIGHUP: the capture filter has port 1884', '\n'.join(bw.lines()[-20:]))
+        time.sleep(0.2)     # and the scoring thread its mail (the kernel's ports with it)
         p1884 = k.run('mosquitto_pub to port 1884, watched since the reload',
                       ['mosquitto_pub', '-h', NS_ADDR4, '-p', '1884', '-t', 'bw-attrib', '-m', 'm'], 1884)
         same2 = [k.mqtt_pub_held(samename, what='mosquitto_pub copied to another folder (strict)')

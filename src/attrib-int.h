@@ -23,12 +23,21 @@ int bw_proc_cmdline(int pid, char *buf, size_t len);
 /* The name of uid (cached), or its number. */
 void bw_attrib_user(struct bw_attrib *a, uint32_t uid, char *buf, size_t len);
 
+/* The parent's program, if the process at ppid started before its child (else
+ * its pid was reused); "" when unknown. */
+void bw_proc_parent_exe(int ppid, uint64_t child_start, char *buf, size_t len);
+
+/* What bw_attrib_from_proc reads besides identity and program. */
+#define BW_PROC_CMDLINE 1
+#define BW_PROC_PARENT 2
+
 /*
  * Fills out from /proc/<pid> if it is the process started at want_start
- * (ticks; 0: any) and stays the same while read. 0, or -1 (gone or reused).
+ * (ticks; 0: any) and stays the same while read: pid, parent pid, user,
+ * program, and what `what` asks for. 0, or -1 (gone or reused).
  */
 int bw_attrib_from_proc(struct bw_attrib *a, int pid, uint64_t want_start,
-    struct bw_process *out);
+    struct bw_process *out, int what);
 
 /* The /proc backend: NETLINK_SOCK_DIAG, then the holder of the socket. */
 void bw_attrib_lookup_proc(struct bw_attrib *a, const struct bw_record *rec,

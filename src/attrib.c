@@ -164,8 +164,21 @@ bw_attrib_user(struct bw_attrib *a, uint32_t uid, char *buf, size_t len)
 	snprintf(buf, len, "%s", u->name);
 }
 
+void
+bw_proc_parent_exe(int ppid, uint64_t child_start, char *buf, size_t len)
+{
+	uint64_t start;
+	uint8_t deleted;
+	int pp;
+
+	if (ppid <= 0 || bw_proc_stat(ppid, &pp, &start) < 0 || start > child_start ||
+	    bw_proc_exe(ppid, buf, len, &deleted) < 0)
+		buf[0] = '\0';
+}
+
 int
-bw_attrib_from_proc(struct bw_attrib *a, int pid, uint64_t want_start, struct bw_process *out)
+bw_attrib_from_proc(struct bw_attrib *a, int pid, uint64_t want_start, struct bw_process *out,
+    int what)
 {
 	uint64_t start, again;
 	struct stat sb;
@@ -182,13 +195,10 @@ bw_attrib_from_proc(struct bw_attrib *a, int pid, uint64_t want_start, struct bw
 	if (stat(path, &sb) < 0 || bw_proc_exe(pid, out->image, sizeof(out->image),
 	    &out->exe_deleted) < 0)
 		return -1;
-	(void)bw_proc_cmdline(pid, out->cmdline, sizeof(out->cmdline));
-	out->parent_image[0] = '\0';
-	if (ppid > 0) {
-		uint8_t pdel;
-		if (bw_proc_exe(ppid, out->parent_image, sizeof(out->parent_image), &pdel) < 0)
-			out->parent_image[0] = '\0';
-	}
+	if (what & BW_PROC_CMDLINE)
+		(void)bw_proc_cmdline(pid, out->cmdline, sizeof(out->cmdline));
+	if (what & BW_PROC_PARENT)
+		bw_proc_parent_exe(ppid, start, out->parent_image, sizeof(out->parent_image));
 	/* the same process from start to end: else its pid was reused meanwhile */
 	if (bw_proc_stat(pid, &pp2, &again) < 0 || again != start) {
 		bw_stats_inc(a->st, BW_STAT_ATTRIB_PID_REUSED);
@@ -414,6 +424,7 @@ forget(struct bw_attrib *a, size_t i)
 	a->nknown--;
 }
 
+#define ALL_FACTS (BW_PROC_CMDLINE | BW_PROC_PARENT)
 #define PROBE_NEWEST 64     /* task ids tried downwards from the last one given out */
 
 /*
@@ -499,12 +510,12 @@ bw_attrib_lookup_proc(struct bw_attrib *a, const struct bw_record *rec, struct b
 	if (pid < 0)
 		bw_stats_inc(a->st, BW_STAT_ATTRIB_TIMEOUT);
 	/* its facts first, while it lives; then whether it inherited the socket */
-	if (pid > 0 && bw_attrib_from_proc(a, pid, 0, out) == 0) {
+	if (pid > 0 && bw_attrib_from_proc(a, pid, 0, out, ALL_FACTS) == 0) {
 		remember(a, pid, uid);
 		if ((top = topmost_holder(pid, want, wantlen)) != pid) {
 			struct bw_process up;
 			memset(&up, 0, sizeof(up));
-			if (bw_attrib_from_proc(a, top, 0, &up) == 0)
+			if (bw_attrib_from_proc(a, top, 0, &up, ALL_FACTS) == 0)
 				*out = up;
 		}
 		out->source = BW_ATTR_PROC;

@@ -240,19 +240,6 @@ resolve(char *path, size_t len)
 		memcpy(path, real, strlen(real) + 1);
 }
 
-/* The parent's program, if the process at ppid started before its child: else its pid was reused. */
-static void
-parent_from_proc(int ppid, uint64_t child_start, char *buf, size_t len)
-{
-	uint64_t start;
-	uint8_t deleted;
-	int pp;
-
-	if (bw_proc_stat(ppid, &pp, &start) < 0 || start > child_start ||
-	    bw_proc_exe(ppid, buf, len, &deleted) < 0)
-		buf[0] = '\0';
-}
-
 int
 bw_ebpf_lookup(struct bw_ebpf *e, const struct bw_record *rec, struct bw_process *out)
 {
@@ -286,22 +273,23 @@ bw_ebpf_lookup(struct bw_ebpf *e, const struct bw_record *rec, struct bw_process
 	 * while the same process lives (same start time), /proc/<pid>/exe names
 	 * the file itself, and whether it was deleted since or is a memfd. It
 	 * also tells what exec did not see: a process older than the sensor.
-	 * The arguments stay those of exec: a process may rewrite its own.
+	 * The arguments stay those of exec: a process may rewrite its own. The
+	 * parent is the one at connect(), not the one /proc shows now (a
+	 * process whose parent died is someone else's child by now).
 	 */
 	memset(&live, 0, sizeof(live));
-	if (bw_attrib_from_proc(e->a, (int)ev->tgid, start_ticks, &live) == 0) {
+	if (bw_attrib_from_proc(e->a, (int)ev->tgid, start_ticks, &live,
+	    ev->have_exec ? 0 : BW_PROC_CMDLINE) == 0) {
 		memcpy(out->image, live.image, sizeof(out->image));
 		out->exe_deleted = live.exe_deleted;
 		if (!ev->have_exec)
 			memcpy(out->cmdline, live.cmdline, sizeof(out->cmdline));
-		if (!ev->have_parent)
-			memcpy(out->parent_image, live.parent_image, sizeof(out->parent_image));
 	} else if (ev->have_exec && !out->exe_deleted)
 		resolve(out->image, sizeof(out->image));
 	if (ev->have_parent)
 		resolve(out->parent_image, sizeof(out->parent_image));
-	else if (out->parent_image[0] == '\0' && ev->ppid > 0)
-		parent_from_proc((int)ev->ppid, start_ticks, out->parent_image,
+	else
+		bw_proc_parent_exe((int)ev->ppid, start_ticks, out->parent_image,
 		    sizeof(out->parent_image));
 	bw_table_remove(e->reports, ev);
 	bw_stats_inc(bw_attrib_stats(e->a), BW_STAT_ATTRIB_EBPF);

@@ -274,11 +274,11 @@ START_TEST(pid_reuse_refused)
 	ck_assert_ptr_nonnull(a = bw_attrib_open(BW_ATTRIB_PROC, 5000000, &st));
 	ck_assert_int_eq(bw_proc_stat(getpid(), &ppid, &start), 0);
 	memset(&p, 0, sizeof(p));
-	ck_assert_int_eq(bw_attrib_from_proc(a, getpid(), start, &p), 0);
+	ck_assert_int_eq(bw_attrib_from_proc(a, getpid(), start, &p, BW_PROC_CMDLINE | BW_PROC_PARENT), 0);
 	ck_assert_int_eq(p.pid, getpid());
 	ck_assert_int_eq(p.ppid, getppid());
 	/* another start time: another process that got the same pid */
-	ck_assert_int_eq(bw_attrib_from_proc(a, getpid(), start + 1, &p), -1);
+	ck_assert_int_eq(bw_attrib_from_proc(a, getpid(), start + 1, &p, BW_PROC_CMDLINE | BW_PROC_PARENT), -1);
 	ck_assert_uint_eq(st.v[BW_STAT_ATTRIB_PID_REUSED], 1);
 	bw_attrib_close(a);
 }

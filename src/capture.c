@@ -29,6 +29,7 @@
 #define REPLAY_PUBLISH 1024      /* packets between stats publications in a replay */
 #define LIVE_TIMEOUT_MS 100      /* the kernel hands over a block of packets at least this often */
 #define LIVE_POLL_MS 250         /* longest wait of the thread: heartbeat, even on a silent link */
+#define LIVE_STATS_S 0.1         /* the kernel's counters are read this often */
 #define IFCACHE 64               /* interface names of -i any, by index */
 
 struct bw_capture {
@@ -291,13 +292,24 @@ run_live(struct bw_capture *c)
 	int fd = pcap_get_selectable_fd(c->pcap);
 	char *expr;
 
+	struct timespec last = {0, 0};
+
 	for (;;) {
 		/* a failed descriptor is read too: libpcap then says what happened */
 		(void)wait_ready(c, fd, LIVE_POLL_MS);
 		int r = read_ready(c);
 
-		kernel_stats(c);
-		bw_stats_publish(c->o.pub, &c->st);
+		/*
+		 * The kernel's counters (a getsockopt) and the publication, not at
+		 * every wake-up - under light load that is every packet - but
+		 * every LIVE_STATS_S; the stop and the end of the thread take them
+		 * anyway.
+		 */
+		if (since(&last) >= LIVE_STATS_S) {
+			clock_gettime(CLOCK_MONOTONIC, &last);
+			kernel_stats(c);
+			bw_stats_publish(c->o.pub, &c->st);
+		}
 		atomic_fetch_add_explicit(&c->heartbeat, 1, memory_order_relaxed);
 		if ((expr = atomic_exchange(&c->new_filter, NULL)) != NULL) {
 			if (apply_filter(c, expr) == 0)
@@ -311,6 +323,7 @@ run_live(struct bw_capture *c)
 		if (r < 0) {
 			/* the interface went away: systemd's Restart= brings the sensor back */
 			bw_log_warnx("%s: capture failed: %s", c->o.interface, pcap_geterr(c->pcap));
+			kernel_stats(c);
 			c->status = BW_EXIT_UNAVAILABLE;
 			break;
 		}

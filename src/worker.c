@@ -197,6 +197,14 @@ idle_wait(struct bw_worker *w)
 	}
 }
 
+/* The counters for the main thread, the number of groups with them. */
+static void
+publish(struct bw_worker *w)
+{
+	w->st.v[BW_STAT_GROUPS] = bw_window_groups(w->window);
+	bw_stats_publish(w->o.pub, &w->st);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -219,9 +227,7 @@ worker_main(void *arg)
 		atomic_fetch_add_explicit(&w->heartbeat, 1, memory_order_relaxed);
 		if (n > 0 && ++bursts % 64 != 0)
 			continue;
-		take_mail(w);
-		w->st.v[BW_STAT_GROUPS] = bw_window_groups(w->window);
-		bw_stats_publish(w->o.pub, &w->st);
+		publish(w);
 		if (n > 0)
 			continue;
 		/* acquire: pairs with input_done's release, after the capture's last push */
@@ -233,8 +239,7 @@ worker_main(void *arg)
 		idle_wait(w);
 	}
 	take_mail(w);
-	w->st.v[BW_STAT_GROUPS] = bw_window_groups(w->window);
-	bw_stats_publish(w->o.pub, &w->st);
+	publish(w);
 	if (w->done != NULL)
 		w->done(w->done_arg);
 	return NULL;

@@ -241,67 +241,109 @@ def hostname():
 
 # ------------------------------------------------------------------ clients
 class Clients:
-    """Real clients on the host. Each call is exactly one TCP connection;
-    self.made lists them as (protocol, address, port)."""
+    """Real clients on the host, whose pid, program and user the test itself
+    knows. Each call is exactly one TCP connection: self.made lists them as
+    (protocol, address, port), self.known as dicts (what, pid, exe, user,
+    addr, port, argv, long_lived) for the attribution checks."""
 
     def __init__(self, lab, checks):
         self.lab = lab
         self.c = checks
         self.made = []
+        self.known = []
         self.stomp_cmds = lab.path('stomp-commands')
         with open(self.stomp_cmds, 'w') as f:
             f.write('send /queue/bw-live hello\n')
 
-    def _run(self, what, argv, good, port, addr, quiet=False, timeout=30):
+    def run(self, what, argv, port, addr=NS_ADDR4, user='root', exe=None, stdin=None, hold=0.0,
+            good=lambda rc, out: rc == 0, pass_fds=(), quiet=False, long_lived=False):
+        """argv as user; stdin (if any) is written, held open for hold
+        seconds, then closed. exe: the program the kernel will name (default:
+        argv[0] resolved)."""
+        kw = {}
+        if user != 'root':
+            pw = pwd.getpwnam(user)
+            kw = dict(user=pw.pw_uid, group=pw.pw_gid, extra_groups=[])
         t0 = time.monotonic()
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=pass_fds, **kw)
         try:
-            r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                               stdin=subprocess.DEVNULL)
-            out, rc = r.stdout + r.stderr, r.returncode
-        except subprocess.TimeoutExpired as e:
-            out, rc = '%s\n(timed out)' % (e.stdout or ''), None
+            if stdin is not None:
+                p.stdin.write(stdin.encode())
+                p.stdin.flush()
+                time.sleep(hold)
+                p.stdin.close()
+                p.stdin = None
+            out, _ = p.communicate(timeout=30)
+            rc = p.returncode
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, rc = p.communicate()[0] + b'\n(timed out)', None
+        out = out.decode(errors='replace')
+        if exe is None:
+            exe = os.path.realpath(argv[0] if '/' in argv[0] else shutil.which(argv[0]))
+        k = dict(what=what, pid=p.pid, exe=exe, user=user, addr=addr, port=port, argv=argv,
+                 long_lived=long_lived)
         self.made.append((PROTO_OF_PORT[port], addr, port))
+        self.known.append(k)
         ok = good(rc, out)
         if not quiet or not ok:
-            self.c.ok(ok, '%s -> %s port %d answered (exit %s, %.1f s)'
-                      % (what, addr, port, rc, time.monotonic() - t0), out[-2000:])
+            self.c.ok(ok, '%s (pid %d, %s) -> %s port %d answered (exit %s, %.2f s)'
+                      % (what, p.pid, user, addr, port, rc, time.monotonic() - t0), out[-2000:])
         if not ok:
             raise LabError('client %s failed: the harness or a broker is broken' % what)
-        return out
+        return k
 
-    def mqtt_pub(self, addr=NS_ADDR4, quiet=False, port=1883):
-        return self._run('mosquitto_pub', ['mosquitto_pub', '-h', addr, '-p', str(port), '-t', 'bw-live',
-                                           '-m', 'm'],
-                         lambda rc, out: rc == 0, port, addr, quiet)
+    def mqtt_pub(self, addr=NS_ADDR4, quiet=False, port=1883, binary='mosquitto_pub', user='root',
+                 what='mosquitto_pub'):
+        return self.run(what, [binary, '-h', addr, '-p', str(port), '-t', 'bw-live', '-m', 'm'],
+                        port, addr, user, quiet=quiet)
 
-    def mqtt_sub(self, addr=NS_ADDR4, quiet=False):
+    def mqtt_pub_held(self, binary, user='root', what=None):
+        """-l: publishes lines from stdin; the connection (and process) lives
+        until stdin closes, so that /proc can see it too."""
+        return self.run(what or binary, [binary, '-h', NS_ADDR4, '-t', 'bw-live', '-l'], 1883,
+                        NS_ADDR4, user, stdin='hello\n', hold=0.5, long_lived=True)
+
+    def mqtt_sub(self, addr=NS_ADDR4, quiet=False, binary='mosquitto_sub', exe=None, pass_fds=(),
+                 what='mosquitto_sub -W 1'):
         # -W 1: gives up after 1 s without a message (exit 27), after CONNACK
-        return self._run('mosquitto_sub', ['mosquitto_sub', '-d', '-h', addr, '-t', 'bw-live', '-W', '1'],
-                         lambda rc, out: rc == 27 and 'received CONNACK (0)' in out, 1883, addr, quiet)
+        return self.run(what, [binary, '-d', '-h', addr, '-t', 'bw-live', '-W', '1'], 1883, addr,
+                        exe=exe, pass_fds=pass_fds, long_lived=True, quiet=quiet,
+                        good=lambda rc, out: rc == 27 and 'received CONNACK (0)' in out)
 
-    def xmpp(self, addr=NS_ADDR4, quiet=False):
+    def xmpp(self, addr=NS_ADDR4, quiet=False, source=None, what='nc (XMPP stream header)'):
         # the stream header, then the connection is held for 1 s so that the
         # server's answer (its stream header and features) is read
-        return self._run('nc (XMPP stream header)',
-                         ['sh', '-c', '(printf "%s" "$0"; sleep 1) | nc -q 1 -w 10 "$1" 5222',
-                          XMPP_HEADER, addr],
-                         lambda rc, out: rc == 0 and '<stream:features' in out, 5222, addr, quiet)
+        return self.run(what, ['nc'] + (['-s', source] if source else []) +
+                        ['-q', '1', '-w', '10', addr, '5222'], 5222, addr,
+                        stdin=XMPP_HEADER, hold=1.0, long_lived=True, quiet=quiet,
+                        good=lambda rc, out: rc == 0 and '<stream:features' in out)
 
     def amqp(self, addr=NS_ADDR4, quiet=False):
         host = '[%s]' % addr if ':' in addr else addr
-        return self._run('amqp-publish', ['amqp-publish', '--url', 'amqp://guest:guest@%s:5672' % host,
-                                          '-r', 'bw-live', '-b', 'hello'],
-                         lambda rc, out: rc == 0, 5672, addr, quiet)
+        return self.run('amqp-publish', ['amqp-publish', '--url', 'amqp://guest:guest@%s:5672' % host,
+                                         '-r', 'bw-live', '-b', 'hello'], 5672, addr, quiet=quiet)
 
     def stomp(self, addr=NS_ADDR4, quiet=False):
-        return self._run('stomp (stomp.py CLI)', ['stomp', '-V', '-H', addr, '-P', '61613', '-U', 'guest',
-                                                  '-W', 'guest', '-F', self.stomp_cmds],
-                         # the CLI connects with wait=True: it sends nothing (and exits 1 with
-                         # a ConnectFailedException) until the broker answered CONNECTED;
-                         # its own "CONNECTED" print comes from another thread, racily
-                         lambda rc, out: rc == 0 and "'destination': '/queue/bw-live'" in out
-                         and 'Traceback' not in out,
-                         61613, addr, quiet)
+        script = shutil.which('stomp')
+        with open(script) as f:
+            interp = f.readline()[2:].split()[0]        # the script's #! interpreter
+        return self.run('stomp (stomp.py CLI)', [script, '-V', '-H', addr, '-P', '61613', '-U', 'guest',
+                                                 '-W', 'guest', '-F', self.stomp_cmds], 61613, addr,
+                        exe=os.path.realpath(interp), quiet=quiet,
+                        # the CLI connects with wait=True: it sends nothing (and exits 1 with
+                        # a ConnectFailedException) until the broker answered CONNECTED;
+                        # its own "CONNECTED" print comes from another thread, racily
+                        good=lambda rc, out: rc == 0 and "'destination': '/queue/bw-live'" in out
+                        and 'Traceback' not in out)
+
+    def deleted_python(self, path):
+        """A copy of the Python interpreter that deletes itself, then connects
+        (and holds the connection for a second)."""
+        prog = ('import os, socket, sys, time\nos.unlink(%r)\n'
+                's = socket.create_connection((%r, 1883))\ntime.sleep(1)\n' % (path, NS_ADDR4))
+        return self.run('deleted program %s' % path, [path, '-c', prog], 1883, exe=path, long_lived=True)
 
 
 # ------------------------------------------------------------------ brokerwatch
@@ -1439,95 +1481,6 @@ STRICT_PROFILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 
 NEW_ADDR4 = '203.0.113.7'    # added to the host's veth while the sensor runs
 
 
-class Known:
-    """Clients whose pid, executable and user the test itself knows: each
-    call makes one TCP connection and appends a dict to self.made."""
-
-    def __init__(self, lab, checks):
-        self.lab = lab
-        self.c = checks
-        self.made = []
-        self.parent_exe = os.path.realpath(sys.executable)
-
-    def run(self, what, argv, port, addr=NS_ADDR4, user='root', exe=None, stdin=None, hold=0.0,
-            good=lambda rc, out: rc == 0, pass_fds=(), quiet=False, long_lived=False):
-        kw = {}
-        if user != 'root':
-            pw = pwd.getpwnam(user)
-            kw = dict(user=pw.pw_uid, group=pw.pw_gid, extra_groups=[])
-        t0 = time.monotonic()
-        p = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=pass_fds, **kw)
-        try:
-            if stdin is not None:
-                p.stdin.write(stdin.encode())
-                p.stdin.flush()
-                time.sleep(hold)
-                p.stdin.close()
-                p.stdin = None
-            out, _ = p.communicate(timeout=30)
-            rc = p.returncode
-        except subprocess.TimeoutExpired:
-            p.kill()
-            out, rc = p.communicate()[0] + b'\n(timed out)', None
-        out = out.decode(errors='replace')
-        if exe is None:
-            exe = os.path.realpath(argv[0] if '/' in argv[0] else shutil.which(argv[0]))
-        k = dict(what=what, pid=p.pid, exe=exe, user=user, addr=addr, port=port, argv=argv,
-                 long_lived=long_lived)
-        self.made.append(k)
-        ok = good(rc, out)
-        if not quiet or not ok:
-            self.c.ok(ok, '%s (pid %d, %s) -> %s port %d answered (exit %s, %.2f s)'
-                      % (what, p.pid, user, addr, port, rc, time.monotonic() - t0), out[-2000:])
-        if not ok:
-            raise LabError('client %s failed: the harness or a broker is broken' % what)
-        return k
-
-    def mqtt_pub(self, binary='mosquitto_pub', addr=NS_ADDR4, user='root', quiet=False, what=None):
-        return self.run(what or 'mosquitto_pub', [binary, '-h', addr, '-t', 'bw-attrib', '-m', 'm'],
-                        1883, addr, user, quiet=quiet)
-
-    def mqtt_pub_held(self, binary, user='root', what=None):
-        """-l: publishes lines from stdin; the connection (and process) lives
-        until stdin closes, so that /proc can see it too."""
-        return self.run(what or binary, [binary, '-h', NS_ADDR4, '-t', 'bw-attrib', '-l'], 1883,
-                        NS_ADDR4, user, stdin='hello\n', hold=0.5, long_lived=True)
-
-    def mqtt_sub(self, binary='mosquitto_sub', exe=None, pass_fds=(), what='mosquitto_sub -W 1'):
-        return self.run(what, [binary, '-d', '-h', NS_ADDR4, '-t', 'bw-attrib', '-W', '1'], 1883,
-                        exe=exe, pass_fds=pass_fds, long_lived=True,
-                        good=lambda rc, out: rc == 27 and 'received CONNACK (0)' in out)
-
-    def xmpp(self):
-        return self.run('nc (XMPP stream header)', ['nc', '-q', '1', '-w', '10', NS_ADDR4, '5222'], 5222,
-                        stdin=XMPP_HEADER, hold=1.0, long_lived=True,
-                        good=lambda rc, out: rc == 0 and '<stream:features' in out)
-
-    def amqp(self):
-        return self.run('amqp-publish', ['amqp-publish', '--url', 'amqp://guest:guest@%s:5672' % NS_ADDR4,
-                                         '-r', 'bw-attrib', '-b', 'hello'], 5672)
-
-    def stomp(self):
-        script = shutil.which('stomp')
-        with open(script) as f:
-            interp = f.readline()[2:].split()[0]        # the script's #! interpreter
-        cmds = self.lab.path('stomp-commands')
-        with open(cmds, 'w') as f:
-            f.write('send /queue/bw-attrib hello\n')
-        return self.run('stomp (stomp.py CLI)', [script, '-V', '-H', NS_ADDR4, '-P', '61613', '-U', 'guest',
-                                                 '-W', 'guest', '-F', cmds], 61613,
-                        exe=os.path.realpath(interp),
-                        good=lambda rc, out: rc == 0 and 'Traceback' not in out)
-
-    def deleted_python(self, path):
-        """A copy of the Python interpreter that deletes itself, then connects
-        (and holds the connection for a second)."""
-        prog = ('import os, socket, sys, time\nos.unlink(%r)\n'
-                's = socket.create_connection((%r, 1883))\ntime.sleep(1)\n' % (path, NS_ADDR4))
-        return self.run('deleted program %s' % path, [path, '-c', prog], 1883, exe=path, long_lived=True)
-
-
 def copy_program(src, dst, mode=0o755):
     os.makedirs(os.path.dirname(dst), exist_ok=True)
     d = os.path.dirname(dst)
@@ -1625,7 +1578,7 @@ def case_attrib(a, c, backend):
         c.ok(bw.wait_line(want_line[backend], 5) is not None,
              'brokerwatch logs "%s"' % want_line[backend], '\n'.join(bw.lines()[-20:]))
         check_privileges(c, bw.proc.pid, 1 << CAP_SYS_PTRACE | 1 << CAP_DAC_READ_SEARCH)
-        k = Known(lab, c)
+        k = Clients(lab, c)
         tmp = lab.path('programs')
         updater = copy_program('mosquitto_pub', os.path.join(tmp, 'x', 'updater'))
         samename = copy_program('mosquitto_pub', os.path.join(tmp, 'opt', 'bin', 'mosquitto_pub'))
@@ -1634,7 +1587,7 @@ def case_attrib(a, c, backend):
         t0 = time.monotonic()
         fire = [k.mqtt_pub(quiet=True) for _ in range(100)]
         c.ok(True, '100 fire-and-forget mosquitto_pub ran in %.1f s' % (time.monotonic() - t0))
-        fire.append(k.mqtt_pub(addr=NS_ADDR6, what='mosquitto_pub over IPv6'))
+        fire.append(k.mqtt_pub(NS_ADDR6, what='mosquitto_pub over IPv6'))
         k.mqtt_sub()
         xmpp = k.xmpp()
         k.amqp()
@@ -1647,9 +1600,7 @@ def case_attrib(a, c, backend):
         # an address that comes while the sensor runs is this host's at once
         subprocess.run(['ip', 'addr', 'add', NEW_ADDR4 + '/32', 'dev', lab.veth_host], check=True)
         time.sleep(0.2)
-        newaddr = k.run('nc from a new address', ['nc', '-s', NEW_ADDR4, '-q', '1', '-w', '10', NS_ADDR4, '5222'],
-                        5222, stdin=XMPP_HEADER, hold=1.0, long_lived=True,
-                        good=lambda rc, out: rc == 0 and '<stream:features' in out)
+        newaddr = k.xmpp(source=NEW_ADDR4, what='nc from a new address')
 
         # phase 2: the strict profile (mosquitto clients only by their path in /usr/bin)
         start = len(bw.lines())
@@ -1664,8 +1615,7 @@ def case_attrib(a, c, backend):
         c.ok(bw.wait_line(r'capture filter updated', 10, start) is not None,
              'SIGHUP: the capture filter has port 1884', '\n'.join(bw.lines()[-20:]))
         time.sleep(0.2)     # and the scoring thread its mail (the kernel's ports with it)
-        p1884 = k.run('mosquitto_pub to port 1884, watched since the reload',
-                      ['mosquitto_pub', '-h', NS_ADDR4, '-p', '1884', '-t', 'bw-attrib', '-m', 'm'], 1884)
+        p1884 = k.mqtt_pub(port=1884, what='mosquitto_pub to port 1884, watched since the reload')
         same2 = [k.mqtt_pub_held(samename, what='mosquitto_pub copied to another folder (strict)')
                  for _ in range(2)]
         usr = [k.mqtt_pub_held(shutil.which('mosquitto_pub'), what='/usr/bin/mosquitto_pub (strict)')
@@ -1673,7 +1623,7 @@ def case_attrib(a, c, backend):
         fd = os.memfd_create('updater', 0)
         with open(shutil.which('mosquitto_sub'), 'rb') as f:
             os.write(fd, f.read())
-        mem = [k.mqtt_sub('/proc/self/fd/%d' % fd, exe='/memfd:updater', pass_fds=(fd,),
+        mem = [k.mqtt_sub(binary='/proc/self/fd/%d' % fd, exe='/memfd:updater', pass_fds=(fd,),
                           what='mosquitto_sub run from a memfd') for _ in range(2)]
         os.close(fd)
         py = os.path.realpath('/usr/bin/python3')   # Debian's, whatever runs this test
@@ -1686,16 +1636,16 @@ def case_attrib(a, c, backend):
         st = bw.stats() or {}
         recs = bw.records()
         c.eq(len(recs), len(k.made), 'one record per connection made')
-        seen = check_attribution(c, recs, k.made, backend)
+        seen = check_attribution(c, recs, k.known, backend)
         fire_ok = sum(1 for x in fire if x['pid'] in seen)
-        long_ok = [x for x in k.made if x['long_lived'] and x['pid'] not in seen]
+        long_ok = [x for x in k.known if x['long_lived'] and x['pid'] not in seen]
         c.ok(not long_ok, '%s: every client that held its connection is attributed exactly' % backend,
              '\n'.join('%s pid %d' % (x['what'], x['pid']) for x in long_ok))
         if backend == 'ebpf':
             c.eq(fire_ok, len(fire), 'ebpf: every fire-and-forget mosquitto_pub attributed exactly')
             c.ok(p1884['pid'] in seen, 'ebpf: a fire-and-forget client to a port watched since the '
                  'reload is attributed exactly')
-            c.eq(len(seen), len(k.made), 'ebpf: every client attributed exactly')
+            c.eq(len(seen), len(k.known), 'ebpf: every client attributed exactly')
         else:
             c.info('proc: %d of %d fire-and-forget mosquitto_pub attributed exactly (the rest: uid-only '
                    'or none, never wrong); the benchmark bench/attrib measures the share' % (fire_ok, len(fire)))
@@ -1787,7 +1737,7 @@ def case_attrib_caps(a, c):
                      why)
                 c.eq(len([l for l in lines if 'only this user\'s own processes' in l]), 1,
                      'without the /proc capabilities: said once what that means')
-            k = Known(lab, c)
+            k = Clients(lab, c)
             own = k.mqtt_pub_held('mosquitto_pub', user='nobody', what='mosquitto_pub as nobody')
             other = k.mqtt_pub_held('mosquitto_pub', what='mosquitto_pub as root')
             time.sleep(0.5)
@@ -1796,7 +1746,7 @@ def case_attrib_caps(a, c):
             recs = bw.records()
             c.eq(len(recs), 2, 'one record per connection')
             # without CAP_SYS_PTRACE root's (the test's) executable is not readable
-            seen = check_attribution(c, recs, k.made, 'ebpf' if full else 'proc', parent_required=full)
+            seen = check_attribution(c, recs, k.known, 'ebpf' if full else 'proc', parent_required=full)
             if full:
                 c.eq(sorted(r.get('AttributionSource') for r in recs), ['ebpf', 'ebpf'],
                      'both clients named by eBPF')

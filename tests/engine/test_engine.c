@@ -5,44 +5,29 @@
  * re-arming, realert, eviction under the memory bounds).
  */
 #include <arpa/inet.h>
-#include <check.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "brokerwatch/cidr.h"
 #include "brokerwatch/config.h"
 #include "brokerwatch/score.h"
 #include "brokerwatch/window.h"
+#include "unit.h"
 
 #define SEC 1000000000LL
 #define HOUR (3600 * SEC)
 #define T0 (1790000000LL * SEC)
 
+/* A record of family 4 or 6 from src port 40000 to dst:dport at ts. */
 static struct bw_record
-rec4(const char *src, const char *dst, uint16_t dport, int64_t ts)
+rec(int family, const char *src, const char *dst, uint16_t dport, int64_t ts)
 {
+	int af = family == 4 ? AF_INET : AF_INET6;
 	struct bw_record r;
 
 	memset(&r, 0, sizeof(r));
-	r.family = 4;
-	ck_assert_int_eq(inet_pton(AF_INET, src, r.src), 1);
-	ck_assert_int_eq(inet_pton(AF_INET, dst, r.dst), 1);
-	r.sport = 40000;
-	r.dport = dport;
-	r.ts_ns = ts;
-	return r;
-}
-
-static struct bw_record
-rec6(const char *src, const char *dst, uint16_t dport, int64_t ts)
-{
-	struct bw_record r;
-
-	memset(&r, 0, sizeof(r));
-	r.family = 6;
-	ck_assert_int_eq(inet_pton(AF_INET6, src, r.src), 1);
-	ck_assert_int_eq(inet_pton(AF_INET6, dst, r.dst), 1);
+	r.family = (uint8_t)family;
+	ck_assert_int_eq(inet_pton(af, src, r.src), 1);
+	ck_assert_int_eq(inet_pton(af, dst, r.dst), 1);
 	r.sport = 40000;
 	r.dport = dport;
 	r.ts_ns = ts;
@@ -165,12 +150,6 @@ teardown_cfg(void)
 	bw_config_free(&cfg);
 }
 
-static int
-score(struct bw_scorer *s, struct bw_record *r, struct bw_score *sc)
-{
-	return bw_score(s, r, NULL, sc);
-}
-
 /* The reference query's Protocol and Suspicion cases, with the default configuration. */
 START_TEST(score_reference_query)
 {
@@ -186,27 +165,27 @@ START_TEST(score_reference_query)
 
 	ck_assert_ptr_nonnull(s);
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		struct bw_record r = rec4("10.1.0.5", "203.0.113.9", want[i].port, T0);
-		ck_assert_int_eq(score(s, &r, &sc), 1);
+		struct bw_record r = rec(4, "10.1.0.5", "203.0.113.9", want[i].port, T0);
+		ck_assert_int_eq(bw_score(s, &r, NULL, &sc), 1);
 		ck_assert_str_eq(cfg.protocols[sc.proto].name, want[i].proto);
 		ck_assert_int_eq(sc.level, want[i].level);
 		ck_assert_int_eq(sc.counted, 1);
 		ck_assert_ptr_null(sc.computer);
 	}
 	/* not a watched port: nothing */
-	struct bw_record r = rec4("10.1.0.5", "203.0.113.9", 443, T0);
-	ck_assert_int_eq(score(s, &r, &sc), 0);
+	struct bw_record r = rec(4, "10.1.0.5", "203.0.113.9", 443, T0);
+	ck_assert_int_eq(bw_score(s, &r, NULL, &sc), 0);
 	/* excluded destinations, IPv4 and the IPv6 additions */
-	r = rec4("10.1.0.5", "192.168.1.1", 1883, T0);
-	ck_assert_int_eq(score(s, &r, &sc), 0);
-	r = rec4("10.1.0.5", "172.31.255.254", 5222, T0);
-	ck_assert_int_eq(score(s, &r, &sc), 0);
-	r = rec6("::1", "::1", 1883, T0);
-	ck_assert_int_eq(score(s, &r, &sc), 0);
-	r = rec6("2001:db8:10::5", "fd00::1", 1883, T0);
-	ck_assert_int_eq(score(s, &r, &sc), 0);
-	r = rec6("2001:db8:10::5", "2001:db8:ffff::1", 1883, T0);
-	ck_assert_int_eq(score(s, &r, &sc), 1);
+	r = rec(4, "10.1.0.5", "192.168.1.1", 1883, T0);
+	ck_assert_int_eq(bw_score(s, &r, NULL, &sc), 0);
+	r = rec(4, "10.1.0.5", "172.31.255.254", 5222, T0);
+	ck_assert_int_eq(bw_score(s, &r, NULL, &sc), 0);
+	r = rec(6, "::1", "::1", 1883, T0);
+	ck_assert_int_eq(bw_score(s, &r, NULL, &sc), 0);
+	r = rec(6, "2001:db8:10::5", "fd00::1", 1883, T0);
+	ck_assert_int_eq(bw_score(s, &r, NULL, &sc), 0);
+	r = rec(6, "2001:db8:10::5", "2001:db8:ffff::1", 1883, T0);
+	ck_assert_int_eq(bw_score(s, &r, NULL, &sc), 1);
 	ck_assert_int_eq(sc.level, BW_LEVEL_HIGH);
 	ck_assert_uint_eq(st.v[BW_STAT_WATCHED], 14);
 	ck_assert_uint_eq(st.v[BW_STAT_EXCLUDED], 4);
@@ -231,7 +210,7 @@ START_TEST(score_mosquitto_regex)
 	struct bw_score sc;
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		struct bw_record r = rec4("10.1.0.5", "203.0.113.9", 1883, T0);
+		struct bw_record r = rec(4, "10.1.0.5", "203.0.113.9", 1883, T0);
 		struct bw_process p;
 		memset(&p, 0, sizeof(p));
 		snprintf(p.image, sizeof(p.image), "%s", want[i].image);
@@ -272,7 +251,7 @@ START_TEST(score_regex_match_limit)
 	ck_assert_int_eq(bw_config_load(path, &c, &errs), 0);
 	unlink(path);
 	struct bw_scorer *s = bw_scorer_new(&c, &st);
-	struct bw_record r = rec4("10.1.0.5", "203.0.113.9", 1883, T0);
+	struct bw_record r = rec(4, "10.1.0.5", "203.0.113.9", 1883, T0);
 	struct bw_process p;
 	memset(&p, 0, sizeof(p));
 	/* matches quickly: the exception holds */
@@ -308,7 +287,7 @@ static int
 add(struct bw_window *w, struct bw_scorer *s, const char *src, const char *dst, int64_t ts,
     struct bw_alert *a)
 {
-	struct bw_record r = rec4(src, dst, 8883, ts);
+	struct bw_record r = rec(4, src, dst, 8883, ts);
 	struct bw_score sc;
 
 	ck_assert_int_eq(bw_score(s, &r, NULL, &sc), 1);
@@ -536,7 +515,7 @@ START_TEST(report_order)
 
 	/* AMQP (medium) with 5, MQTT (high) with 2 and 3 */
 	for (int i = 0; i < 5; i++) {
-		struct bw_record r = rec4("10.1.0.1", "203.0.113.1", 5672, T0 + i);
+		struct bw_record r = rec(4, "10.1.0.1", "203.0.113.1", 5672, T0 + i);
 		bw_score(s, &r, NULL, &sc);
 		bw_window_add(w, &r, NULL, &sc, &a);
 	}
@@ -556,13 +535,11 @@ START_TEST(report_order)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+engine_suite(void)
 {
 	Suite *su = suite_create("engine");
 	TCase *tc = tcase_create("cidr");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, cidr_parse_and_errors);
 	tcase_add_test(tc, cidr_set_query_edges);
@@ -585,9 +562,11 @@ main(void)
 	tcase_add_test(tc, window_group_by_subset);
 	tcase_add_test(tc, report_order);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return su;
+}
+
+int
+main(void)
+{
+	return unit_run(engine_suite());
 }

@@ -8,15 +8,13 @@
  * Reading: the packet is placed so that the bytes after the last one the
  * decoder may read lie on a PROT_NONE page: one read too far is a SIGSEGV.
  */
-#include <check.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "brokerwatch/conn.h"
 #include "brokerwatch/decode.h"
 #include "brokerwatch/pcapfile.h"
+#include "unit.h"
 
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t m);
@@ -226,13 +224,11 @@ START_TEST(test_icmp_read_only_to_ip)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+hotpath_suite(void)
 {
 	Suite *s = suite_create("hotpath");
 	TCase *tc = tcase_create("hotpath");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_no_allocation_per_packet);
 	tcase_add_test(tc, test_ack_read_only_to_flags);
@@ -240,9 +236,11 @@ main(void)
 	tcase_add_test(tc, test_udp_read_only_to_header);
 	tcase_add_test(tc, test_icmp_read_only_to_ip);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return s;
+}
+
+int
+main(void)
+{
+	return unit_run(hotpath_suite());
 }

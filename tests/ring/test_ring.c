@@ -3,14 +3,11 @@
  * bursts) and a two-thread stress test in which every sequence number must
  * arrive exactly once and in order. Also run under ThreadSanitizer (CI).
  */
-#include <check.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "brokerwatch/ring.h"
+#include "unit.h"
 
 static void
 mark(struct bw_record *r, uint64_t seq)
@@ -148,13 +145,11 @@ START_TEST(two_threads_every_number_once_in_order)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+ring_suite(void)
 {
 	Suite *su = suite_create("ring");
 	TCase *tc = tcase_create("ring");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, rejects_bad_capacity);
@@ -162,9 +157,11 @@ main(void)
 	tcase_add_test(tc, wrap_and_bursts);
 	tcase_add_test(tc, two_threads_every_number_once_in_order);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return su;
+}
+
+int
+main(void)
+{
+	return unit_run(ring_suite());
 }

@@ -42,6 +42,7 @@ Exit: 0 all passed, 1 a mismatch, 77 CONF_DIR/brokerwatch.yaml is missing.
 """
 
 import argparse
+import ipaddress
 import json
 import os
 import re
@@ -51,10 +52,12 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, os.pardir, 'pylib')]
 import refquery as rq  # noqa: E402
+from bwtest import SKIP, Suite, short, stats_json  # noqa: E402
 
-SKIP = 77
 TIMEOUT = 120
 S = rq.NS
 MIN = 60 * S
@@ -73,14 +76,9 @@ def _csum(data):
     return (~s) & 0xffff
 
 
-def _ip_bytes(text):
-    import ipaddress
-    return ipaddress.ip_address(text).packed
-
-
 def frame(src, dst, sport, dport, flags=0x02, seq=0, vlans=(), proto=6):
     """Ethernet [+ 802.1Q tags] + IPv4/IPv6 + TCP (or UDP when proto 17)."""
-    s, d = _ip_bytes(src), _ip_bytes(dst)
+    s, d = ipaddress.ip_address(src).packed, ipaddress.ip_address(dst).packed
     v6 = len(s) == 16
     if proto == 6:
         opts = struct.pack('!BBH', 2, 4, 1460)               # MSS
@@ -101,10 +99,8 @@ def frame(src, dst, sport, dport, flags=0x02, seq=0, vlans=(), proto=6):
         ip = hdr[:10] + struct.pack('!H', _csum(hdr)) + hdr[12:]
         etype = 0x0800
     eth = b'\x02\x00\x00\x00\x00\x02' + b'\x02\x00\x00\x00\x00\x01'
-    tags = list(vlans)
-    for i, vid in enumerate(tags):
-        eth += struct.pack('!H', 0x8100)
-        eth += struct.pack('!H', vid & 0xfff)
+    for vid in vlans:
+        eth += struct.pack('!HH', 0x8100, vid & 0xfff)
     return eth + struct.pack('!H', etype) + ip + l4
 
 
@@ -177,48 +173,19 @@ class Traffic:
 
 # ------------------------------------------------------------- running ----
 
-class Ctx:
+class Ctx(Suite):
     def __init__(self, bw, conf, tmp, verbose):
-        self.bw, self.conf, self.tmp, self.verbose = bw, conf, tmp, verbose
-        self.failed, self.passed = [], 0
+        super().__init__(verbose)
+        self.bw, self.conf, self.tmp = bw, conf, tmp
 
     def path(self, name):
         return os.path.join(self.tmp, name)
 
-    def run(self, args, stdin=None):
+    def run(self, args):
         p = subprocess.run([self.bw] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            stdin=subprocess.DEVNULL, timeout=TIMEOUT)
         return (p.returncode, p.stdout.decode('utf-8', 'replace'),
                 p.stderr.decode('utf-8', 'replace'))
-
-    def case(self, name, problems, info=()):
-        if problems:
-            self.failed.append(name)
-            print('FAIL %s' % name)
-            for p in problems:
-                print('    ' + p)
-        else:
-            self.passed += 1
-            print('ok   %s' % name)
-        if self.verbose:
-            for i in info:
-                print('    . ' + i)
-
-
-def short(text, n=400):
-    text = ' | '.join(l.strip() for l in text.splitlines() if l.strip())
-    return (text[:n] + '...') if len(text) > n else (text or '<empty>')
-
-
-def stats_json(err):
-    for l in err.splitlines():
-        l = l.strip()
-        if l.startswith('{'):
-            try:
-                return json.loads(l)
-            except ValueError:
-                pass
-    return None
 
 
 def expected_stats(records, cfg, n_alerts):
@@ -471,7 +438,7 @@ def config_cases(ctx):
         rc3, o3, e3 = ctx.run(['-n', '-c', dumped])
         if rc3 != 0 or 'configuration OK' not in o3:
             probs.append('the dump does not read back: exit %d (%s)' % (rc3, short(o3 + e3)))
-        rc4, d4, _ = ctx.run(['--dump-config', '-c', dumped])
+        _, d4, _ = ctx.run(['--dump-config', '-c', dumped])
         if d4 != d1:
             probs += rq.diff_lines('dump of the dump', d1.splitlines(), d4.splitlines())
         for key in ('protocols', 'exclude_destinations', 'home_net', 'inventory', 'rules',
@@ -613,7 +580,7 @@ def stdout_cases(ctx):
     with open(pcap, 'rb') as f:
         p = subprocess.run([ctx.bw, '-q', '-r', '-', '--report-json', '-'], stdin=f,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT)
-    rc2, out2, err2 = ctx.run(['-q', '-r', pcap, '--report-json', '-'])
+    _, out2, _ = ctx.run(['-q', '-r', pcap, '--report-json', '-'])
     probs = [] if p.returncode == 0 else ['exit %d' % p.returncode]
     probs += rq.diff_lines('-r - vs -r FILE report', out2.splitlines(),
                            p.stdout.decode().splitlines())
@@ -812,8 +779,7 @@ def main():
     finally:
         if not a.keep:
             shutil.rmtree(tmp, ignore_errors=True)
-    print('%d passed, %d failed' % (ctx.passed, len(ctx.failed)))
-    return 1 if ctx.failed else 0
+    return ctx.finish()
 
 
 if __name__ == '__main__':

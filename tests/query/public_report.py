@@ -34,56 +34,20 @@ import shutil
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, os.pardir, 'pylib')]
 import refquery as rq  # noqa: E402
+from bwtest import SKIP, SYN_FILTER, OracleError  # noqa: E402
+import bwtest  # noqa: E402
 
-SYN_FILTER = 'tcp.flags.syn==1 && tcp.flags.ack==0'
 RUN_TIMEOUT = 300
-SKIP = 77
 
 
-class OracleError(Exception):
-    pass
-
-
-def read_tsv(path):
-    with open(path, encoding='utf-8') as f:
-        lines = [l.rstrip('\r\n') for l in f if l.strip()]
-    head = lines[0].split('\t')
-    out = []
-    for n, l in enumerate(lines[1:], 2):
-        cols = l.split('\t')
-        if len(cols) != len(head):
-            raise OracleError('%s:%d: %d columns, header has %d' % (path, n, len(cols), len(head)))
-        out.append(dict(zip(head, cols)))
-    return out
-
-
-def tshark(args):
-    cmd = ['tshark', '-n', '-o', 'ip.defragment:TRUE', '-o', 'ipv6.defragment:TRUE'] + args
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=RUN_TIMEOUT)
-    return p.returncode, p.stdout.decode('utf-8', 'replace')
-
-
-class Corpus:
+class Corpus(bwtest.Corpus):
     def __init__(self, shared):
-        self.dir = os.path.join(shared, 'pcaps', 'public')
-        self.manifest = read_tsv(os.path.join(self.dir, 'MANIFEST.tsv'))
-        self.files = [m['file'] for m in self.manifest]
-        self.meta = {m['file']: m for m in self.manifest}
-        self.rows = {f: [] for f in self.files}
-        for r in read_tsv(os.path.join(self.dir, 'EXPECTED.tsv')):
-            if r['file'] not in self.rows:
-                raise OracleError('EXPECTED.tsv names %s, not in MANIFEST.tsv' % r['file'])
-            self.rows[r['file']].append(r)
-        self._syns = {}
+        super().__init__(shared)
         self._latest = {}
-
-    def path(self, f):
-        return os.path.join(self.dir, f)
-
-    def damaged(self, f):
-        return self.meta[f].get('contents', '').strip().lower().startswith('corrupt')
 
     def syns(self, f):
         """[(ns, fold key, record)] for every SYN of f, packet order."""
@@ -92,8 +56,8 @@ class Corpus:
         rows = sorted(self.rows[f], key=lambda r: int(r['frame']))
         out = []
         if rows:
-            rc, text = tshark(['-r', self.path(f), '-Y', SYN_FILTER, '-T', 'fields',
-                               '-e', 'frame.number', '-e', 'tcp.seq_raw'])
+            rc, text, _ = bwtest.tshark(['-r', self.path(f), '-Y', SYN_FILTER, '-T', 'fields',
+                                         '-e', 'frame.number', '-e', 'tcp.seq_raw'], RUN_TIMEOUT)
             if rc != 0 and not self.damaged(f):
                 raise OracleError('tshark failed on %s (status %d)' % (f, rc))
             isn = {}
@@ -120,7 +84,8 @@ class Corpus:
     def latest(self, f):
         """Latest packet time of f (any packet tshark reads), ns; None: no packet."""
         if f not in self._latest:
-            _, text = tshark(['-r', self.path(f), '-T', 'fields', '-e', 'frame.time_epoch'])
+            _, text, _ = bwtest.tshark(['-r', self.path(f), '-T', 'fields',
+                                        '-e', 'frame.time_epoch'], RUN_TIMEOUT)
             best = None
             for line in text.splitlines():
                 line = line.strip()
@@ -136,7 +101,7 @@ class Corpus:
 
 
 def expectation(corpus, files):
-    """(report lines, alert lines, notes) for reading files as one stream."""
+    """(report lines, alert lines, notes, records) for reading files as one stream."""
     syns = [s for f in files for s in corpus.syns(f)]
     records = rq.fold(syns)
     lat = [corpus.latest(f) for f in files]
@@ -160,25 +125,11 @@ def run_bw(bw, files, out_opt):
     return p.returncode, p.stdout.decode('utf-8', 'replace'), p.stderr.decode('utf-8', 'replace')
 
 
-def short(err, n=300):
-    err = ' | '.join(l.strip() for l in err.splitlines() if l.strip())
-    return (err[:n] + '...') if len(err) > n else (err or 'no stderr')
-
-
-class Result:
-    def __init__(self):
-        self.fail = []
-        self.passed = 0
-
-    def case(self, name, problems):
-        if problems:
-            self.fail.append((name, problems))
-            print('FAIL %s' % name)
-            for p in problems:
-                print('    ' + p)
-        else:
-            self.passed += 1
-            print('ok   %s' % name)
+def print_expectation(rep, al, indent='  '):
+    for l in rep:
+        print(indent + 'row   ' + l)
+    for l in al:
+        print(indent + 'alert ' + l)
 
 
 def check_files(bw, corpus, files, want_rc, name, res, verbose=False):
@@ -187,23 +138,20 @@ def check_files(bw, corpus, files, want_rc, name, res, verbose=False):
     problems = []
     for opt, want, what in (('--report-json', rep, 'report rows'), ('--alerts', al, 'alerts')):
         rc, out, err = run_bw(bw, paths, opt)
+        err = bwtest.short(err, 300, 'no stderr')
         if rc < 0:
-            problems.append('%s run: killed by signal %d (%s)' % (opt, -rc, short(err)))
+            problems.append('%s run: killed by signal %d (%s)' % (opt, -rc, err))
             continue
         if rc != want_rc:
-            problems.append('%s run: exit %d, want %d (%s)' % (opt, rc, want_rc, short(err)))
-        got = out.splitlines()
-        problems += rq.diff_lines('%s (%s)' % (what, opt), want, got)
+            problems.append('%s run: exit %d, want %d (%s)' % (opt, rc, want_rc, err))
+        problems += rq.diff_lines('%s (%s)' % (what, opt), want, out.splitlines())
     if notes:
         # only informational: per-group time going backwards across files
         for n in notes[:5]:
             print('  note %s: %s' % (name, n))
     if verbose and (rep or al):
         print('  expected for %s: %d records' % (name, len(records)))
-        for l in rep:
-            print('    row   ' + l)
-        for l in al:
-            print('    alert ' + l)
+        print_expectation(rep, al, '    ')
     res.case(name, problems)
     return rep, al
 
@@ -302,22 +250,16 @@ def main():
                 rep, al, notes, recs = expectation(corpus, [f])
                 if rep or al:
                     print('%s (%d records, latest %s)' % (f, len(recs), rq.iso(corpus.latest(f))))
-                    for l in rep:
-                        print('  row   ' + l)
-                    for l in al:
-                        print('  alert ' + l)
+                    print_expectation(rep, al)
             rep, al, notes, _ = expectation(corpus, corpus.files)
             print('ALL FILES: %d rows, %d alerts' % (len(rep), len(al)))
-            for l in rep:
-                print('  row   ' + l)
-            for l in al:
-                print('  alert ' + l)
+            print_expectation(rep, al)
             for n in notes:
                 print('  note ' + n)
             return 0
         if not a.brokerwatch:
             ap.error('--brokerwatch is required')
-        res = Result()
+        res = bwtest.Suite()
         files = a.only or corpus.files
         for f in files:
             want_rc = 65 if corpus.damaged(f) else 0
@@ -350,8 +292,7 @@ def main():
     except OracleError as e:
         print('FAIL: cannot build the expectation: %s' % e)
         return 1
-    print('%d passed, %d failed' % (res.passed, len(res.fail)))
-    return 1 if res.fail else 0
+    return res.finish()
 
 
 if __name__ == '__main__':

@@ -57,10 +57,12 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, os.pardir, 'pylib')]
 import refquery as rq  # noqa: E402
+from bwtest import SKIP, SYN_FILTER, Suite, stats_json  # noqa: E402
 
-SKIP = 77
 TIMEOUT = 900
 START = 1700000000
 HOUR_US = 3600 * 1000000
@@ -69,7 +71,6 @@ PROTO = {'mqtt': 'MQTT', 'xmpp': 'XMPP', 'amqp': 'AMQP', 'stomp': 'STOMP'}
 LEVEL = {'MQTT': 'high', 'XMPP': 'high', 'STOMP': 'high', 'AMQP': 'medium'}
 RULE = {'MQTT': 'mqtt-unknown-client', 'XMPP': 'xmpp-or-stomp', 'STOMP': 'xmpp-or-stomp',
         'AMQP': 'amqp'}
-SYN_FILTER = 'tcp.flags.syn==1 && tcp.flags.ack==0'
 
 
 def us_iso(us):
@@ -77,6 +78,17 @@ def us_iso(us):
 
 
 # ------------------------------------------------------ generator truth ----
+
+def group_key(g):
+    """(src, dst, dport) of an expected.json group, addresses as the contract writes them."""
+    return rq.canon_addr(g['src']), rq.canon_addr(g['dst']), g['dport']
+
+
+def line_key(o):
+    """(ComputerName, RemoteAddress, RemotePort) of a report row or an alert."""
+    return (o.get('ComputerName'), o.get('RemoteAddressIP4', o.get('RemoteAddressIP6')),
+            o.get('RemotePort'))
+
 
 def truth_rows(doc, lo_us=None, hi_us=None):
     """Report rows from expected.json.  With lo_us, only the groups whose
@@ -112,7 +124,7 @@ def truth_alert_checks(doc, alert_lines):
     want = {}
     for g in doc['groups']:
         if g['count'] > 1:
-            want[(rq.canon_addr(g['src']), rq.canon_addr(g['dst']), g['dport'])] = g
+            want[group_key(g)] = g
     problems = []
     seen = set()
     for line in alert_lines:
@@ -121,8 +133,7 @@ def truth_alert_checks(doc, alert_lines):
         except ValueError:
             problems.append('alert is not JSON: %s' % line)
             continue
-        k = (a.get('ComputerName'), a.get('RemoteAddressIP4', a.get('RemoteAddressIP6')),
-             a.get('RemotePort'))
+        k = line_key(a)
         g = want.get(k)
         if g is None:
             problems.append('alert for a group expected.json does not alert: %s' % line)
@@ -197,8 +208,7 @@ def check_records_vs_truth(name, records, nsyn, doc):
         problems.append('%s: tshark finds %d SYNs, expected.json totals.syn = %d'
                         % (name, nsyn, doc['totals']['syn']))
     mine = whole_capture_groups(records)
-    theirs = {(rq.canon_addr(g['src']), rq.canon_addr(g['dst']), g['dport']):
-              [g['count'], g['first_us'], g['last_us']] for g in doc['groups']}
+    theirs = {group_key(g): [g['count'], g['first_us'], g['last_us']] for g in doc['groups']}
     if mine != theirs:
         diff = [k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k)]
         problems.append('%s: record oracle and expected.json disagree on %d groups, e.g. %s: %s vs %s'
@@ -233,33 +243,7 @@ def lines(b):
 
 
 def stats_of(res):
-    for l in res['stderr'].decode('utf-8', 'replace').splitlines():
-        if l.startswith('{'):
-            try:
-                return json.loads(l)
-            except ValueError:
-                pass
-    return None
-
-
-class Suite:
-    def __init__(self, verbose):
-        self.failed = []
-        self.passed = 0
-        self.verbose = verbose
-
-    def case(self, name, problems, info=()):
-        if problems:
-            self.failed.append(name)
-            print('FAIL %s' % name)
-            for p in problems:
-                print('    ' + p)
-        else:
-            self.passed += 1
-            print('ok   %s' % name)
-        if self.verbose:
-            for i in info:
-                print('    . ' + i)
+    return stats_json(res['stderr'].decode('utf-8', 'replace'))
 
 
 def run_problems(res, what):
@@ -390,8 +374,7 @@ def main():
         probs, info, rep, al = compare(['C'], 'C')
         want_rows, inexact = truth_rows(d, lo, last_us)
         got = lines(results['C']['report'])
-        inexact_keys = {(rq.canon_addr(g['src']), rq.canon_addr(g['dst']), g['dport'])
-                        for g in inexact}
+        inexact_keys = {group_key(g) for g in inexact}
 
         def exact_only(ls):
             out = []
@@ -401,9 +384,7 @@ def main():
                 except ValueError:
                     out.append(l)
                     continue
-                k = (o.get('ComputerName'), o.get('RemoteAddressIP4', o.get('RemoteAddressIP6')),
-                     o.get('RemotePort'))
-                if k not in inexact_keys:
+                if line_key(o) not in inexact_keys:
                     out.append(l)
             return out
         probs += rq.diff_lines('report rows vs expected.json (groups inside the window)',
@@ -429,7 +410,7 @@ def main():
         suite.case('A: three runs give identical bytes (records, alerts, report, stats)', probs)
 
         # streams
-        probs, info, rep_a7, al_a7 = compare(['A', 'A7'], 'A+A7')
+        probs, info, _, _ = compare(['A', 'A7'], 'A+A7')
         a_al = lines(results['A']['alerts'])
         got = lines(results['A+A7']['alerts'])
         if got[:len(a_al)] != a_al:
@@ -437,11 +418,10 @@ def main():
         # each group: 2x A's count
         want2 = {}
         for g in doc['A']['groups']:
-            want2[(rq.canon_addr(g['src']), rq.canon_addr(g['dst']), g['dport'])] = 2 * g['count']
+            want2[group_key(g)] = 2 * g['count']
         for l in lines(results['A+A7']['report']):
             o = json.loads(l)
-            k = (o['ComputerName'], o.get('RemoteAddressIP4', o.get('RemoteAddressIP6')),
-                 o['RemotePort'])
+            k = line_key(o)
             if want2.get(k) != o['ConnectionCount']:
                 probs.append('-r A -r A7: group %s count %s, want 2 x A = %s'
                              % (k, o['ConnectionCount'], want2.get(k)))
@@ -483,7 +463,7 @@ def main():
             probs.append('report of -r A7 -r A differs from -r A -r A7')
         suite.case('-r A7 -r A (time goes back 7 h between files): same report', probs, info)
 
-        probs, info, rep_ab, _ = compare(['A', 'B'], 'A+B', strict_alerts=a.strict_time_order)
+        probs, info, _, _ = compare(['A', 'B'], 'A+B', strict_alerts=a.strict_time_order)
         p2, info2, _, _ = compare(['B', 'A'], 'B+A', strict_alerts=a.strict_time_order)
         probs += p2
         info += info2
@@ -493,8 +473,7 @@ def main():
     finally:
         if not a.keep:
             shutil.rmtree(tmp, ignore_errors=True)
-    print('%d passed, %d failed' % (suite.passed, len(suite.failed)))
-    return 1 if suite.failed else 0
+    return suite.finish()
 
 
 if __name__ == '__main__':

@@ -30,18 +30,9 @@ import subprocess
 import sys
 import tempfile
 
-COUNTERS = """packets bytes bytes_wire link_ethernet link_sll link_sll2 link_raw link_null
-link_loop link_unsupported ts_invalid no_timestamp vlan_tagged not_ip ipv4 ipv4_options ipv6
-ipv6_ext ip_other tcp udp gre erspan vxlan ipip tunnel_too_deep truncated invalid
-link_truncated link_invalid vlan_too_many ipv4_truncated ipv4_invalid ipv6_truncated
-ipv6_invalid ipv6_ext_too_many tcp_truncated tcp_invalid udp_truncated udp_invalid
-tunnel_truncated tunnel_invalid tunnel_unsupported frag_ipv4 frag_ipv6 frag_ignored
-frag_reassembled frag_duplicate frag_overlap frag_invalid frag_truncated frag_too_many
-frag_timeout frag_evicted syn syn_retransmit syn_fold_evicted records
-watched excluded scored_high scored_medium scored_low regex_errors counted alerts groups groups_expired groups_evicted events_evicted kernel_received kernel_dropped
-interface_dropped ring_dropped ring_full_waits attrib_ebpf attrib_proc attrib_uid_only
-attrib_none attrib_timeout attrib_pid_reused attrib_events attrib_events_lost
-attrib_kernel_lost attrib_known""".split()
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, 'pylib'))
+from bwtest import COUNTERS  # noqa: E402
 
 TEXT_SUMMARY = re.compile(r'^\s*[a-z][a-z0-9_]* +\d+\s*$')
 TIMEOUT = 60
@@ -85,6 +76,11 @@ def bw_cmd(bw, inputs, args=(), records='-'):
     return cmd + list(args)
 
 
+def record_bytes(records):
+    """What --records writes for these record lines."""
+    return ''.join(r + '\n' for r in records).encode()
+
+
 def record_diff(expected_lines, got_bytes, label_a='expected', label_b='brokerwatch'):
     got = got_bytes.decode('utf-8', 'replace').splitlines(keepends=True)
     exp = [x + '\n' for x in expected_lines]
@@ -120,16 +116,16 @@ def check_case(bw, d, name, exp):
     run = Run(bw_cmd(bw, inputs, exp.get('args', [])))
     problems = []
     details = []
-    check_common(run, problems, want_stats=exp.get('exit', 0) != 64)
+    want_rc, records = exp.get('exit', 0), exp.get('records', [])
+    check_common(run, problems, want_stats=want_rc != 64)
     if run.timeout:
         return problems, details, run
-    if run.rc != exp.get('exit', 0):
-        problems.append('exit %s, want %s' % (run.rc, exp.get('exit', 0)))
-    want = ''.join(r + '\n' for r in exp.get('records', [])).encode()
-    if run.out != want:
+    if run.rc != want_rc:
+        problems.append('exit %s, want %s' % (run.rc, want_rc))
+    if run.out != record_bytes(records):
         problems.append('records differ (%d lines, want %d)' % (
-            len(run.out.splitlines()), len(exp.get('records', []))))
-        details.append(record_diff(exp.get('records', []), run.out))
+            len(run.out.splitlines()), len(records)))
+        details.append(record_diff(records, run.out))
     if run.stats is not None:
         for k, v in sorted(exp.get('stats', {}).items()):
             if run.stats.get(k) != v:
@@ -211,7 +207,7 @@ def main():
             want = ea['records'] + eb['records']
             if run.rc != 0:
                 problems.append('exit %s, want 0' % run.rc)
-            if run.out != ''.join(r + '\n' for r in want).encode():
+            if run.out != record_bytes(want):
                 problems.append('records are not %s\'s then %s\'s' % (pa, pb))
                 details.append(record_diff(want, run.out))
             if run.stats is not None and run.stats.get('records') != len(want):
@@ -232,7 +228,7 @@ def main():
             check_common(run, problems)
             if run.rc != e['exit']:
                 problems.append('exit %s, want %s' % (run.rc, e['exit']))
-            if run.out != ''.join(r + '\n' for r in e['records']).encode():
+            if run.out != record_bytes(e['records']):
                 problems.append('records from stdin differ from the expected ones')
                 details.append(record_diff(e['records'], run.out))
             if run.out != ref.out:
@@ -268,7 +264,7 @@ def main():
                 if run.out:
                     problems.append('%d bytes on stdout, want none' % len(run.out))
                 got = open(out, 'rb').read() if os.path.exists(out) else b''
-                if got != ''.join(r + '\n' for r in e['records']).encode():
+                if got != record_bytes(e['records']):
                     problems.append('--records FILE differs')
                     details.append(record_diff(e['records'], got))
                 report('records-file eth-basic', problems, details, run)
@@ -301,7 +297,7 @@ def main():
                     problems.append('text summary shows zero counter %s' % k)
                 if k not in COUNTERS:
                     problems.append('text summary has unknown counter %s' % k)
-            if run.out != ''.join(r + '\n' for r in e['records']).encode():
+            if run.out != record_bytes(e['records']):
                 problems.append('records differ without -q/--stats')
             report('text-summary eth-basic', problems, details, run)
 

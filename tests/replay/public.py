@@ -36,28 +36,15 @@ import shutil
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, 'pylib'))
+from bwtest import COUNTERS, SYN_FILTER, OracleError  # noqa: E402
+import bwtest  # noqa: E402
+
 FOLD_NS = 130 * 1000000000
-SYN_FILTER = 'tcp.flags.syn==1 && tcp.flags.ack==0'
 EPOCH = datetime.datetime(1970, 1, 1)
 RUN_TIMEOUT = 120
 MAX_DIFF_LINES = 30
-
-COUNTERS = """packets bytes bytes_wire link_ethernet link_sll link_sll2 link_raw link_null
-link_loop link_unsupported ts_invalid no_timestamp vlan_tagged not_ip ipv4 ipv4_options ipv6
-ipv6_ext ip_other tcp udp gre erspan vxlan ipip tunnel_too_deep truncated invalid
-link_truncated link_invalid vlan_too_many ipv4_truncated ipv4_invalid ipv6_truncated
-ipv6_invalid ipv6_ext_too_many tcp_truncated tcp_invalid udp_truncated udp_invalid
-tunnel_truncated tunnel_invalid tunnel_unsupported frag_ipv4 frag_ipv6 frag_ignored
-frag_reassembled frag_duplicate frag_overlap frag_invalid frag_truncated frag_too_many
-frag_timeout frag_evicted syn syn_retransmit syn_fold_evicted records
-watched excluded scored_high scored_medium scored_low regex_errors counted alerts groups groups_expired groups_evicted events_evicted kernel_received kernel_dropped
-interface_dropped ring_dropped ring_full_waits attrib_ebpf attrib_proc attrib_uid_only
-attrib_none attrib_timeout attrib_pid_reused attrib_events attrib_events_lost
-attrib_kernel_lost attrib_known""".split()
-
-
-class OracleError(Exception):
-    """The expectation itself could not be built (corpus or tshark problem)."""
 
 
 # ---------------------------------------------------------------- oracle ----
@@ -84,37 +71,16 @@ def canon_addr(text):
     return str(ip)
 
 
-def read_tsv(path):
-    with open(path, encoding='utf-8') as f:
-        lines = [l.rstrip('\n').rstrip('\r') for l in f if l.strip()]
-    head = lines[0].split('\t')
-    rows = []
-    for n, line in enumerate(lines[1:], 2):
-        cols = line.split('\t')
-        if len(cols) != len(head):
-            raise OracleError('%s line %d: %d columns, header has %d'
-                              % (path, n, len(cols), len(head)))
-        rows.append(dict(zip(head, cols)))
-    return rows
-
-
 def is_pcapng(path):
     with open(path, 'rb') as f:
         return f.read(4) == b'\x0a\x0d\x0d\x0a'
 
 
-def tshark(args):
-    cmd = ['tshark', '-n', '-o', 'ip.defragment:TRUE', '-o', 'ipv6.defragment:TRUE'] + args
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=RUN_TIMEOUT)
-    return p.returncode, p.stdout.decode('utf-8', 'replace'), p.stderr.decode('utf-8', 'replace')
-
-
 def tshark_syn_info(path, damaged):
     """frame number -> (raw ISN, interface name or None) for every SYN w/o ACK."""
-    rc, out, err = tshark(['-r', path, '-Y', SYN_FILTER, '-T', 'fields',
-                           '-e', 'frame.number', '-e', 'tcp.seq_raw',
-                           '-e', 'frame.interface_name'])
+    rc, out, err = bwtest.tshark(['-r', path, '-Y', SYN_FILTER, '-T', 'fields',
+                                  '-e', 'frame.number', '-e', 'tcp.seq_raw',
+                                  '-e', 'frame.interface_name'], RUN_TIMEOUT)
     if rc != 0 and not damaged:
         raise OracleError('tshark failed on %s (status %d): %s'
                           % (path, rc, err.strip()[-300:]))
@@ -136,7 +102,7 @@ def tshark_syn_info(path, damaged):
 
 
 def tshark_packet_count(path):
-    _, out, _ = tshark(['-r', path, '-T', 'fields', '-e', 'frame.number'])
+    _, out, _ = bwtest.tshark(['-r', path, '-T', 'fields', '-e', 'frame.number'], RUN_TIMEOUT)
     return sum(1 for l in out.splitlines() if l.strip().isdigit())
 
 
@@ -206,25 +172,7 @@ def fold(syns):
     return out
 
 
-class Corpus:
-    def __init__(self, shared):
-        self.dir = os.path.join(shared, 'pcaps', 'public')
-        self.manifest = read_tsv(os.path.join(self.dir, 'MANIFEST.tsv'))
-        self.files = [m['file'] for m in self.manifest]
-        self.meta = {m['file']: m for m in self.manifest}
-        self.rows = {f: [] for f in self.files}
-        for r in read_tsv(os.path.join(self.dir, 'EXPECTED.tsv')):
-            if r['file'] not in self.rows:
-                raise OracleError('EXPECTED.tsv names %s, which MANIFEST.tsv lacks' % r['file'])
-            self.rows[r['file']].append(r)
-        self._syns = {}
-
-    def path(self, f):
-        return os.path.join(self.dir, f)
-
-    def damaged(self, f):
-        return self.meta[f].get('contents', '').strip().lower().startswith('corrupt')
-
+class Corpus(bwtest.Corpus):
     def syns(self, f):
         """All SYN rows of file f (packet order) joined with ISN/interface name."""
         if f in self._syns:
@@ -302,7 +250,7 @@ def rec_id(obj):
 def diff_records(expected, got_lines):
     """expected: list of Syn; got_lines: brokerwatch's stdout lines.  -> list of problems."""
     got = []
-    for n, line in enumerate(got_lines, 1):
+    for line in got_lines:
         try:
             got.append((line, json.loads(line)))
         except ValueError:
@@ -310,7 +258,7 @@ def diff_records(expected, got_lines):
     problems = []
     # pair records by 4-tuple, k-th occurrence with k-th occurrence
     pending = {}
-    for gi, (line, obj) in enumerate(got):
+    for gi, (_, obj) in enumerate(got):
         pending.setdefault(rec_id(obj), []).append(gi)
     pairs = []
     missing = []
@@ -325,7 +273,7 @@ def diff_records(expected, got_lines):
     for ei in missing:
         s = expected[ei]
         problems.append('missing    %s: %s' % (s.where(), s.line()))
-    for gi, (line, obj) in enumerate(got):
+    for gi, (line, _) in enumerate(got):
         if gi not in used:
             problems.append('unexpected line %d: %s' % (gi + 1, line))
     for ei, gi in pairs:
@@ -561,28 +509,22 @@ def main():
         print('FAIL public corpus: no brokerwatch binary at %r' % a.brokerwatch)
         return 1
 
+    def broken(name, e):
+        c = Case(name)
+        c.problems.append('oracle: %s' % e if isinstance(e, OracleError)
+                          else 'timed out: %s' % ' '.join(e.cmd))
+        return c
+
     cases = []
     for f in corpus.files:
         try:
             cases.append(file_case(a.brokerwatch, corpus, f))
-        except OracleError as e:
-            c = Case(f)
-            c.problems.append('oracle: %s' % e)
-            cases.append(c)
-        except subprocess.TimeoutExpired as e:
-            c = Case(f)
-            c.problems.append('timed out: %s' % ' '.join(e.cmd))
-            cases.append(c)
+        except (OracleError, subprocess.TimeoutExpired) as e:
+            cases.append(broken(f, e))
     try:
         cases += extra_cases(a.brokerwatch, corpus)
-    except OracleError as e:
-        c = Case('extra cases')
-        c.problems.append('oracle: %s' % e)
-        cases.append(c)
-    except subprocess.TimeoutExpired as e:
-        c = Case('extra cases')
-        c.problems.append('timed out: %s' % ' '.join(e.cmd))
-        cases.append(c)
+    except (OracleError, subprocess.TimeoutExpired) as e:
+        cases.append(broken('extra cases', e))
 
     failed = 0
     for c in cases:
@@ -592,8 +534,7 @@ def main():
         failed += 1
         first = c.problems[0].splitlines()[0].strip()
         print('FAIL %s: %s' % (c.name, first))
-        shown = c.problems if len(c.problems) <= MAX_DIFF_LINES else c.problems[:MAX_DIFF_LINES]
-        for p in shown:
+        for p in c.problems[:MAX_DIFF_LINES]:
             for l in p.splitlines():
                 print('    ' + l)
         if len(c.problems) > MAX_DIFF_LINES:

@@ -11,11 +11,13 @@ Needs root (mount namespaces) and rsyslogd: exits 77 (skipped) without them.
 import argparse
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, 'pylib'))
+from bwtest import SKIP, fail, terminate, wait_for  # noqa: E402
 
 CONFIG = """\
 window: 24h
@@ -47,26 +49,12 @@ template(name="t" type="string"
 """
 
 
-def fail(msg):
-    print("FAIL:", msg)
-    sys.exit(1)
-
-
 def run_in_ns(d, argv):
     """Runs argv with /dev/log -> d/log.sock, in a private mount namespace."""
     script = ('set -e; mount --make-rprivate /; mount -t tmpfs bwdev /dev; '
               ': > /dev/log; mount --bind "$0/log.sock" /dev/log; exec "$@"')
     return subprocess.run(['unshare', '--mount', 'sh', '-c', script, d] + argv,
                           capture_output=True, text=True, timeout=120)
-
-
-def wait_for(pred, seconds):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
 
 
 def main():
@@ -77,10 +65,10 @@ def main():
     rsyslogd = shutil.which('rsyslogd') or '/usr/sbin/rsyslogd'
     if os.geteuid() != 0:
         print('SKIP: needs root for a private mount namespace')
-        return 77
+        return SKIP
     if not os.access(rsyslogd, os.X_OK):
         print('SKIP: rsyslogd is not installed (apt-get install rsyslog)')
-        return 77
+        return SKIP
 
     d = tempfile.mkdtemp(prefix='bw-syslog-')
     proc = None
@@ -130,11 +118,7 @@ def main():
         return 0
     finally:
         if proc is not None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            terminate(proc, 10)
         shutil.rmtree(d, ignore_errors=True)
 
 

@@ -17,13 +17,16 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, 'pylib'))
+from bwtest import SKIP, fail, terminate, wait_for  # noqa: E402
 
 HEADER = """\
 global(workDirectory="{d}/spool")
@@ -40,24 +43,10 @@ TRAILER = """\
 RFC5424 = re.compile(r'^<(\d+)>1 (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (.*)$', re.S)
 
 
-def fail(msg):
-    print('FAIL:', msg)
-    sys.exit(1)
-
-
 def substitute(text, old, new):
     if text.count(old) != 1:
         fail('%r occurs %d times in the example, expected once' % (old, text.count(old)))
     return text.replace(old, new)
-
-
-def wait_for(pred, seconds):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
 
 
 def read_lines(path):
@@ -146,13 +135,7 @@ class Rsyslogd:
             fail('rsyslogd did not start: ' + open(self.log.name).read())
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc, 30)
         self.log.close()
         try:
             os.unlink(os.path.join(self.d, 'log.sock'))
@@ -210,7 +193,7 @@ def main():
                                             if os.path.exists('/usr/sbin/rsyslogd') else None)
     if not rsyslogd:
         print('SKIP: rsyslogd is not installed (Debian: apt-get install rsyslog)')
-        return 77
+        return SKIP
 
     d = tempfile.mkdtemp(prefix='bw-rsyslog-')
     collector = None

@@ -19,13 +19,16 @@ Exits 77 (skipped) without systemd-analyze (Debian: apt-get install systemd).
 """
 import argparse
 import os
-import pwd
 import re
 import shutil
 import stat
 import subprocess
 import sys
 import tempfile
+
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, 'pylib'))
+from bwtest import SKIP, fail  # noqa: E402
 
 UNITS = ['brokerwatch.service', 'brokerwatch@.service']
 INSTANCE = 'brokerwatch@eth0.service'
@@ -63,11 +66,6 @@ ExecStart=/nonexistent/bw-control
 ProtectSytem=strict
 MemoryDenyWriteExecute=maybe
 """
-
-
-def fail(msg):
-    print('FAIL:', msg)
-    sys.exit(1)
 
 
 def run(argv, env=None, check=True):
@@ -230,7 +228,7 @@ def sysusers_tmpfiles(root, sysusersdir, tmpfilesdir):
             users[p[0]] = p
     if 'brokerwatch' not in users:
         fail('systemd-sysusers did not create the user brokerwatch')
-    name, _, uid, gid, gecos, home, shell = users['brokerwatch']
+    _, _, uid, gid, gecos, home, shell = users['brokerwatch']
     if not 0 < int(uid) < 1000 or shell != '/usr/sbin/nologin' or home != '/':
         fail('user brokerwatch is %r: expected a system ID, home /, shell nologin' % users['brokerwatch'])
     with open(under(root, '/etc/group')) as f:
@@ -268,7 +266,7 @@ def main():
     analyze = shutil.which('systemd-analyze')
     if not analyze:
         print('SKIP: systemd-analyze is missing (Debian: apt-get install systemd)')
-        return 77
+        return SKIP
     print(run([analyze, '--version'])[1].splitlines()[0])
 
     root = tempfile.mkdtemp(prefix='bw-units-')

@@ -119,7 +119,6 @@ static const char *const facility_names[] = {"kern", "user", "mail", "daemon", "
 static const int facility_values[] = {LOG_KERN, LOG_USER, LOG_MAIL, LOG_DAEMON, LOG_AUTH,
     LOG_SYSLOG, LOG_LPR, LOG_NEWS, LOG_UUCP, LOG_CRON, LOG_AUTHPRIV, LOG_FTP, LOG_LOCAL0,
     LOG_LOCAL1, LOG_LOCAL2, LOG_LOCAL3, LOG_LOCAL4, LOG_LOCAL5, LOG_LOCAL6, LOG_LOCAL7};
-#define NFACILITIES (sizeof(facility_names) / sizeof(facility_names[0]))
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -283,38 +282,50 @@ static void verr(struct vctx *v, uint32_t line, const char *fmt, ...)
 static void verr_plain(struct vctx *v, uint32_t line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * "file:line: key: message" with a key, else "file:line: message", or
+ * "file: message" when line is 0.
+ */
+static void
+verr_va(struct vctx *v, uint32_t line, const char *key, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+static void
+verr_va(struct vctx *v, uint32_t line, const char *key, const char *fmt, va_list ap)
+{
+	char msg[1024], full[2048];
+
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		msg[0] = '\0';
+	if (key != NULL)
+		snprintf(full, sizeof(full), "%s:%" PRIu32 ": %s: %s", v->file, line, key, msg);
+	else if (line == 0)
+		snprintf(full, sizeof(full), "%s: %s", v->file, msg);
+	else
+		snprintf(full, sizeof(full), "%s:%" PRIu32 ": %s", v->file, line, msg);
+	err_add(v, line, full);
+}
+
 /* "file:line: key: message", the key being the path being validated. */
 static void
 verr(struct vctx *v, uint32_t line, const char *fmt, ...)
 {
-	char msg[1024], full[2048];
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
-		msg[0] = '\0';
+	verr_va(v, line, v->plen ? v->path : "top level", fmt, ap);
 	va_end(ap);
-	snprintf(full, sizeof(full), "%s:%" PRIu32 ": %s: %s", v->file, line,
-	    v->plen ? v->path : "top level", msg);
-	err_add(v, line, full);
 }
 
 /* "file:line: message", or "file: message" when line is 0. */
 static void
 verr_plain(struct vctx *v, uint32_t line, const char *fmt, ...)
 {
-	char msg[1024], full[2048];
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
-		msg[0] = '\0';
+	verr_va(v, line, NULL, fmt, ap);
 	va_end(ap);
-	if (line == 0)
-		snprintf(full, sizeof(full), "%s: %s", v->file, msg);
-	else
-		snprintf(full, sizeof(full), "%s:%" PRIu32 ": %s", v->file, line, msg);
-	err_add(v, line, full);
 }
 
 static void
@@ -735,6 +746,7 @@ tree_parse(struct vctx *v, const unsigned char *buf, size_t len)
 	yaml_parser_set_input_string(&p, buf, len);
 	while (!done) {
 		uint32_t id = 0, line;
+		int is_node;
 
 		if (!yaml_parser_parse(&p, &ev)) {
 			if (p.error == YAML_MEMORY_ERROR) {
@@ -750,9 +762,9 @@ tree_parse(struct vctx *v, const unsigned char *buf, size_t len)
 			break;
 		}
 		line = (uint32_t)ev.start_mark.line + 1;
-		if ((ev.type == YAML_SCALAR_EVENT || ev.type == YAML_SEQUENCE_START_EVENT ||
-			ev.type == YAML_MAPPING_START_EVENT || ev.type == YAML_ALIAS_EVENT) &&
-		    t->n > CFG_NODE_MAX) {
+		is_node = ev.type == YAML_SCALAR_EVENT || ev.type == YAML_ALIAS_EVENT ||
+		    ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT;
+		if (is_node && t->n > CFG_NODE_MAX) {
 			verr_plain(v, line, "syntax error: more than %u values", CFG_NODE_MAX);
 			yaml_event_delete(&ev);
 			ret = -1;
@@ -818,9 +830,7 @@ tree_parse(struct vctx *v, const unsigned char *buf, size_t len)
 		default:
 			break;
 		}
-		if ((ev.type == YAML_SCALAR_EVENT || ev.type == YAML_ALIAS_EVENT ||
-			ev.type == YAML_SEQUENCE_START_EVENT ||
-			ev.type == YAML_MAPPING_START_EVENT) && id == 0 && !done) {
+		if (is_node && id == 0 && !done) {
 			oom(v);
 			ret = -1;
 			done = 1;
@@ -933,11 +943,8 @@ tree_check(struct vctx *v, uint32_t id)
 				verr(v, key->line, "a key contains a NUL byte");
 				key->skip = 1;
 			} else {
-				k[nk].p = ntext(v, key);
-				k[nk].len = key->len;
-				k[nk].line = key->line;
-				k[nk].idx = (uint32_t)nk;
-				k[nk].node = key;
+				k[nk] = (struct dkey){ntext(v, key), key->len, key->line, (uint32_t)nk,
+				    key};
 				nk++;
 			}
 		}
@@ -1002,7 +1009,7 @@ struct schema {
 static handler_fn h_pow2, h_attrib_mode, h_protocols, h_cidrs, h_inventory, h_rules, h_levels, h_group_by,
     h_duration, h_uint, h_bool, h_string, h_facility, h_map, h_name, h_level, h_unless,
     h_nested_unless, h_cond_protocols, h_cond_ports, h_cond_dests, h_cond_image,
-    h_cond_strings, h_cond_bool;
+    h_cond_strings;
 
 #define CF(m) offsetof(struct bw_config, m)
 #define RF(m) offsetof(struct bw_rule, m)
@@ -1084,7 +1091,7 @@ static const struct schema schema[] = {
 	{SC_RULE | SC_UNLESS, "image_path", F_COND | F_ONE, N_SEQ, "a list of file names", 1,
 	    BW_IMAGE_MAX - 1, h_cond_strings, MF(image_paths), MF(nimage_paths), 0},
 	{SC_RULE | SC_UNLESS, "image_deleted", F_COND, N_SCALAR, "true or false", 0, 1,
-	    h_cond_bool, MF(image_deleted), 0, 0},
+	    h_bool, MF(image_deleted), 0, 0},
 	{SC_RULE | SC_UNLESS, "user", F_COND | F_ONE, N_SEQ, "a list of user names", 1,
 	    BW_NAME_MAX - 1, h_cond_strings, MF(users), MF(nusers), 0},
 	{SC_RULE, "unless", 0, N_MAP, "a mapping of conditions", 0, 0, h_unless, 0, 0, 0},
@@ -1282,6 +1289,16 @@ get_uint(struct vctx *v, const struct node *n, const char *what, uint64_t min, u
 	return 0;
 }
 
+/* The index of s in names[] (exact match), or -1. */
+static int
+find_name(const char *s, size_t len, const char *const *names, size_t nnames)
+{
+	for (size_t i = 0; i < nnames; i++)
+		if (strlen(names[i]) == len && memcmp(names[i], s, len) == 0)
+			return (int)i;
+	return -1;
+}
+
 /*
  * An index into names[] by exact match; else reports "unknown THING" and
  * returns -1.
@@ -1291,14 +1308,32 @@ get_enum(struct vctx *v, const struct node *n, const char *what, const char *thi
     const char *listname, const char *const *names, size_t nnames)
 {
 	const char *s = want_scalar(v, n, what);
+	int e;
 
 	if (s == NULL)
 		return -1;
-	for (size_t i = 0; i < nnames; i++)
-		if (strlen(names[i]) == n->len && memcmp(names[i], s, n->len) == 0)
-			return (int)i;
-	unknown(v, n->line, thing, listname, s, n->len, names, nnames);
-	return -1;
+	if ((e = find_name(s, n->len, names, nnames)) < 0)
+		unknown(v, n->line, thing, listname, s, n->len, names, nnames);
+	return e;
+}
+
+/*
+ * An index into names[] by exact match; else reports "expected WHAT, found
+ * 'x'" (no suggestion: the list is in WHAT) and returns -1.
+ */
+static int
+get_word(struct vctx *v, const struct node *n, const char *what, const char *const *names,
+    size_t nnames)
+{
+	const char *s = want_scalar(v, n, what);
+	char q[QBUF];
+	int e;
+
+	if (s == NULL)
+		return -1;
+	if ((e = find_name(s, n->len, names, nnames)) < 0)
+		verr(v, n->line, "expected %s, found %s", what, quote(q, s, n->len));
+	return e;
 }
 
 /* A name: 1..max printable ASCII bytes. */
@@ -1337,12 +1372,28 @@ report_dup_item(struct vctx *v, const struct dkey *dup, const struct dkey *first
 	path_pop(v, saved);
 }
 
-static void
-free_cidrs(struct bw_cidr **p, size_t *n)
+/*
+ * s (the text of n) as a network: 1 to 64 bytes of printable ASCII that
+ * bw_cidr_parse takes; else reports and returns -1.
+ */
+static int
+parse_net(struct vctx *v, const struct node *n, const char *s, struct bw_cidr *out)
 {
-	free(*p);
-	*p = NULL;
-	*n = 0;
+	char err[256], q[QBUF];
+	size_t i;
+
+	for (i = 0; i < n->len; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			break;
+	if (i < n->len || n->len == 0 || n->len > 64) {
+		verr(v, n->line, "%s is not an address or network", quote(q, s, n->len));
+		return -1;
+	}
+	if (bw_cidr_parse(s, out, err, sizeof(err)) == -1) {
+		verr(v, n->line, "%s", err);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -1376,26 +1427,11 @@ cidr_list(struct vctx *v, const struct node *n, size_t max, struct bw_cidr **out
 	while ((item = items_next(&it)) != NULL) {
 		size_t saved = item_enter(v, &it);
 		const char *s = want_scalar(v, item, "a network");
-		char err[256], q[QBUF];
-		int printable = 1;
 
-		if (s != NULL) {
-			for (size_t i = 0; i < item->len; i++)
-				if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
-					printable = 0;
-			if (!printable || item->len > 64)
-				verr(v, item->line, "%s is not an address or network",
-				    quote(q, s, item->len));
-			else if (bw_cidr_parse(s, &arr[k], err, sizeof(err)) == -1)
-				verr(v, item->line, "%s", err);
-			else {
-				keys[k].p = &arr[k];
-				keys[k].len = sizeof(arr[k]);
-				keys[k].line = item->line;
-				keys[k].idx = (uint32_t)it.i;
-				keys[k].node = item;
-				k++;
-			}
+		if (s != NULL && parse_net(v, item, s, &arr[k]) == 0) {
+			keys[k] = (struct dkey){&arr[k], sizeof(arr[k]), item->line, (uint32_t)it.i,
+			    item};
+			k++;
 		}
 		path_pop(v, saved);
 	}
@@ -1423,6 +1459,55 @@ need_port_lines(struct vctx *v)
 	return 0;
 }
 
+/*
+ * The ports of protocol number idx (1-based: np[idx - 1]), the list val.
+ * owner[port] is the protocol number a port went to, 0 for none yet; a port
+ * is in one protocol only. Returns -1 when memory ran out.
+ */
+static int
+protocol_ports(struct vctx *v, const struct node *val, struct bw_protocol *np, size_t idx,
+    uint8_t *owner)
+{
+	struct bw_protocol *p = &np[idx - 1];
+	struct items it;
+	const struct node *item;
+	char q[QBUF];
+
+	if (val->skip || val->type == N_BAD)
+		return 0;
+	if (val->type != N_SEQ) {
+		verr(v, val->line, "expected a list of ports, found %s", describe(v, val, q));
+		return 0;
+	}
+	if (val->n == 0)
+		verr(v, val->line, "expected at least one port");
+	if ((p->ports = calloc(val->n ? val->n : 1, sizeof(*p->ports))) == NULL) {
+		oom(v);
+		return -1;
+	}
+	items_init(&it, v, val);
+	while ((item = items_next(&it)) != NULL) {
+		size_t saved = item_enter(v, &it);
+		uint64_t port;
+
+		if (get_uint(v, item, "a port (1..65535)", 1, 65535, &port) == 0) {
+			if (owner[port] == idx)
+				verr(v, item->line, "duplicate port %" PRIu64 " (first at line %" PRIu32
+				    ")", port, v->port_line[port]);
+			else if (owner[port] != 0)
+				verr(v, item->line, "port %" PRIu64 " is already in protocol '%s' (line %"
+				    PRIu32 ")", port, np[owner[port] - 1].name, v->port_line[port]);
+			else {
+				owner[port] = (uint8_t)idx;
+				v->port_line[port] = item->line;
+				p->ports[p->nports++] = (uint16_t)port;
+			}
+		}
+		path_pop(v, saved);
+	}
+	return 0;
+}
+
 static void
 h_protocols(struct vctx *v, const struct schema *s, const struct node *n, void *obj)
 {
@@ -1439,9 +1524,6 @@ h_protocols(struct vctx *v, const struct schema *s, const struct node *n, void *
 	}
 	for (uint32_t id = n->first; id; id = N(v, N(v, id)->next)->next) {
 		const struct node *key = N(v, id), *val;
-		struct bw_protocol *p;
-		struct items it;
-		const struct node *item;
 		char q[QBUF];
 		size_t saved;
 
@@ -1455,55 +1537,16 @@ h_protocols(struct vctx *v, const struct schema *s, const struct node *n, void *
 			verr(v, key->line,
 			    "%s is not a protocol name (1 to 15 letters, digits, '_' or '-')",
 			    quote(q, ntext(v, key), key->len));
-			path_pop(v, saved);
-			continue;
-		}
-		if (nnp == (size_t)s->max) {
+		} else if (nnp == (size_t)s->max) {
 			if (!too_many)
 				verr(v, key->line, "more than %d protocols", BW_PROTO_MAX);
 			too_many = 1;
-			path_pop(v, saved);
-			continue;
-		}
-		p = &np[nnp++];
-		memcpy(p->name, ntext(v, key), key->len);
-		if (val->skip || val->type == N_BAD) {
-			path_pop(v, saved);
-			continue;
-		}
-		if (val->type != N_SEQ) {
-			verr(v, val->line, "expected a list of ports, found %s", describe(v, val, q));
-			path_pop(v, saved);
-			continue;
-		}
-		if (val->n == 0)
-			verr(v, val->line, "expected at least one port");
-		if ((p->ports = calloc(val->n ? val->n : 1, sizeof(*p->ports))) == NULL) {
-			oom(v);
-			path_pop(v, saved);
-			break;
-		}
-		items_init(&it, v, val);
-		while ((item = items_next(&it)) != NULL) {
-			size_t isaved = item_enter(v, &it);
-			uint64_t port;
-			if (get_uint(v, item, "a port (1..65535)", 1, 65535, &port) == 0) {
-				if (owner[port] == nnp)
-					verr(v, item->line,
-					    "duplicate port %" PRIu64 " (first at line %" PRIu32 ")",
-					    port, v->port_line[port]);
-				else if (owner[port] != 0)
-					verr(v, item->line,
-					    "port %" PRIu64 " is already in protocol '%s' (line %" PRIu32
-					    ")",
-					    port, np[owner[port] - 1].name, v->port_line[port]);
-				else {
-					owner[port] = (uint8_t)nnp;
-					v->port_line[port] = item->line;
-					p->ports[p->nports++] = (uint16_t)port;
-				}
+		} else {
+			memcpy(np[nnp++].name, ntext(v, key), key->len);
+			if (protocol_ports(v, val, np, nnp, owner) == -1) {
+				path_pop(v, saved);
+				break;
 			}
-			path_pop(v, isaved);
 		}
 		path_pop(v, saved);
 	}
@@ -1528,14 +1571,9 @@ static void
 h_cidrs(struct vctx *v, const struct schema *s, const struct node *n, void *obj)
 {
 	struct bw_cidr **p = at(obj, s->off);
-	size_t *np = at(obj, s->off2);
-	struct bw_cidr *arr;
-	size_t cnt;
 
-	cidr_list(v, n, (size_t)s->max, &arr, &cnt);
-	free_cidrs(p, np);
-	*p = arr;
-	*np = cnt;
+	free(*p);
+	cidr_list(v, n, (size_t)s->max, p, at(obj, s->off2));
 }
 
 static void
@@ -1575,9 +1613,8 @@ h_inventory(struct vctx *v, const struct schema *s, const struct node *n, void *
 	for (uint32_t id = n->first; id; id = N(v, N(v, id)->next)->next) {
 		const struct node *key = N(v, id), *val;
 		const char *ks, *vs;
-		char err[256], q[QBUF];
 		size_t saved;
-		int ok = 1;
+		int ok;
 
 		if (key->next == 0)
 			break;
@@ -1586,25 +1623,12 @@ h_inventory(struct vctx *v, const struct schema *s, const struct node *n, void *
 			continue;
 		ks = ntext(v, key);
 		saved = path_key(v, ks, key->len);
-		for (size_t i = 0; i < key->len; i++)
-			if ((unsigned char)ks[i] <= 0x20 || (unsigned char)ks[i] >= 0x7f)
-				ok = 0;
-		if (!ok || key->len == 0 || key->len > 64) {
-			verr(v, key->line, "%s is not an address or network",
-			    quote(q, ks, key->len));
-			ok = 0;
-		} else if (bw_cidr_parse(ks, &arr[k].net, err, sizeof(err)) == -1) {
-			verr(v, key->line, "%s", err);
-			ok = 0;
-		}
+		ok = parse_net(v, key, ks, &arr[k].net) == 0;
 		if (!val->skip && (vs = want_scalar(v, val, "a name")) != NULL &&
 		    check_name(v, val, vs, BW_NAME_MAX - 1) == 0 && ok) {
 			memcpy(arr[k].name, vs, val->len);
-			keys[k].p = &arr[k].net;
-			keys[k].len = sizeof(arr[k].net);
-			keys[k].line = key->line;
-			keys[k].idx = (uint32_t)k;
-			keys[k].node = key;
+			keys[k] = (struct dkey){&arr[k].net, sizeof(arr[k].net), key->line,
+			    (uint32_t)k, key};
 			k++;
 		}
 		path_pop(v, saved);
@@ -1736,18 +1760,26 @@ done:
 	free(conds);
 }
 
-/* A list of distinct enum values, at least one; calls back with each. */
+_Static_assert(BW_PROTO_MAX <= 32 && BW_GF_COUNT <= 32 && BW_LEVEL_COUNT <= 32,
+    "enum_list keeps the first line of at most 32 names");
+
+/*
+ * A list of distinct names out of names[] (at most 32; a scalar is a one-item
+ * list), at least one; their indexes go to out in the order given. Returns
+ * how many.
+ */
 static int
-enum_list(struct vctx *v, const struct node *n, const char *what, const char *thing,
-    const char *listname, const char *const *names, size_t nnames, int *out)
+enum_list(struct vctx *v, const struct node *n, const char *what, const char *noun,
+    const char *thing, const char *listname, const char *const *names, size_t nnames,
+    int *out)
 {
 	uint32_t first[32] = {0};
 	struct items it;
 	const struct node *item;
 	int k = 0;
 
-	if (n->n == 0) {
-		verr(v, n->line, "expected at least one %s", thing + strlen("unknown "));
+	if (items_count(n) == 0) {
+		verr(v, n->line, "expected at least one %s", noun);
 		return 0;
 	}
 	items_init(&it, v, n);
@@ -1755,8 +1787,8 @@ enum_list(struct vctx *v, const struct node *n, const char *what, const char *th
 		size_t saved = item_enter(v, &it);
 		int e = get_enum(v, item, what, thing, listname, names, nnames);
 		if (e >= 0 && first[e] != 0) {
-			verr(v, item->line, "duplicate %s '%s' (first at line %" PRIu32 ")",
-			    thing + strlen("unknown "), names[e], first[e]);
+			verr(v, item->line, "duplicate %s '%s' (first at line %" PRIu32 ")", noun,
+			    names[e], first[e]);
 		} else if (e >= 0) {
 			first[e] = item->line;
 			out[k++] = e;
@@ -1774,8 +1806,8 @@ h_levels(struct vctx *v, const struct schema *s, const struct node *n, void *obj
 	int k;
 
 	(void)s;
-	k = enum_list(v, n, "a level", "unknown level", "levels", level_list, BW_LEVEL_COUNT,
-	    out);
+	k = enum_list(v, n, "a level", "level", "unknown level", "levels", level_list,
+	    BW_LEVEL_COUNT, out);
 	c->alert_levels = 0;
 	for (int i = 0; i < k; i++)
 		c->alert_levels |= 1u << (BW_LEVEL_HIGH - out[i]);
@@ -1789,7 +1821,8 @@ h_group_by(struct vctx *v, const struct schema *s, const struct node *n, void *o
 	int k;
 
 	(void)s;
-	k = enum_list(v, n, "a field", "unknown field", "fields", field_names, BW_GF_COUNT, out);
+	k = enum_list(v, n, "a field", "field", "unknown field", "fields", field_names,
+	    BW_GF_COUNT, out);
 	c->group_by = 0;
 	c->ngroup_order = (size_t)k;
 	for (int i = 0; i < k; i++) {
@@ -1855,13 +1888,10 @@ h_duration(struct vctx *v, const struct schema *s, const struct node *n, void *o
 	verr(v, n->line, "expected %s, found %s", s->what, quote(q, t, n->len));
 }
 
+/* Stores x in the uint64_t or size_t field s->off, as off2 (its size) says. */
 static void
-h_uint(struct vctx *v, const struct schema *s, const struct node *n, void *obj)
+store_uint(const struct schema *s, void *obj, uint64_t x)
 {
-	uint64_t x;
-
-	if (get_uint(v, n, s->what, (uint64_t)s->min, (uint64_t)s->max, &x) == -1)
-		return;
 	if (s->off2 == sizeof(uint64_t)) {
 		memcpy(at(obj, s->off), &x, sizeof(x));
 	} else {
@@ -1870,23 +1900,25 @@ h_uint(struct vctx *v, const struct schema *s, const struct node *n, void *obj)
 	}
 }
 
+static void
+h_uint(struct vctx *v, const struct schema *s, const struct node *n, void *obj)
+{
+	uint64_t x;
+
+	if (get_uint(v, n, s->what, (uint64_t)s->min, (uint64_t)s->max, &x) == 0)
+		store_uint(s, obj, x);
+}
+
 static const char *const attrib_modes[] = {"auto", "ebpf", "proc", "off"};
 
 /* attribution.mode: the index is enum bw_attrib_mode. */
 static void
 h_attrib_mode(struct vctx *v, const struct schema *s, const struct node *n, void *obj)
 {
-	const char *t = want_scalar(v, n, s->what);
-	char q[QBUF];
+	int e = get_word(v, n, s->what, attrib_modes, NELEM(attrib_modes));
 
-	if (t == NULL)
-		return;
-	for (size_t i = 0; i < NELEM(attrib_modes); i++)
-		if (strcmp(t, attrib_modes[i]) == 0) {
-			*(int *)at(obj, s->off) = (int)i;
-			return;
-		}
-	verr(v, n->line, "expected %s, found %s", s->what, quote(q, t, n->len));
+	if (e >= 0)
+		*(int *)at(obj, s->off) = e;
 }
 
 /* A whole number that must be a power of two (ring sizes). */
@@ -1901,38 +1933,21 @@ h_pow2(struct vctx *v, const struct schema *s, const struct node *n, void *obj)
 		verr(v, n->line, "%" PRIu64 " is not a power of two", x);
 		return;
 	}
-	*(size_t *)at(obj, s->off) = (size_t)x;
+	store_uint(s, obj, x);
 }
 
+/*
+ * true or false, stored as 1 or 0; a value that is neither stores nothing (a
+ * rule condition left out keeps -1: any).
+ */
 static void
 h_bool(struct vctx *v, const struct schema *s, const struct node *n, void *obj)
 {
 	static const char *const names[] = {"false", "False", "FALSE", "true", "True", "TRUE"};
-	const char *t = want_scalar(v, n, s->what);
-	char q[QBUF];
+	int e = get_word(v, n, s->what, names, NELEM(names));
 
-	if (t == NULL)
-		return;
-	for (size_t i = 0; i < NELEM(names); i++) {
-		if (strcmp(t, names[i]) == 0) {
-			*(int *)at(obj, s->off) = i >= 3;
-			return;
-		}
-	}
-	verr(v, n->line, "expected %s, found %s", s->what, quote(q, t, n->len));
-}
-
-/* A true/false condition: stored as 1 or 0 (a rule without it keeps -1: any). */
-static void
-h_cond_bool(struct vctx *v, const struct schema *s, const struct node *n, void *obj)
-{
-	struct schema here = *s;
-	int b = -1;
-
-	here.off = 0;           /* h_bool writes into b */
-	h_bool(v, &here, n, &b);
-	if (b >= 0)
-		*(int *)at(obj, s->off) = b;
+	if (e >= 0)
+		*(int *)at(obj, s->off) = e >= 3;
 }
 
 static void
@@ -1959,7 +1974,7 @@ static void
 h_facility(struct vctx *v, const struct schema *s, const struct node *n, void *obj)
 {
 	int e = get_enum(v, n, s->what, "unknown facility", "facilities", facility_names,
-	    NFACILITIES);
+	    NELEM(facility_names));
 
 	if (e >= 0)
 		*(int *)at(obj, s->off) = facility_values[e];
@@ -2020,32 +2035,20 @@ h_cond_protocols(struct vctx *v, const struct schema *s, const struct node *n, v
 {
 	struct bw_match *m = obj;
 	const char *names[BW_PROTO_MAX];
-	uint32_t first[BW_PROTO_MAX] = {0};
-	struct items it;
-	const struct node *item;
+	int out[BW_PROTO_MAX], k;
 
 	(void)s;
-	if (n->type == N_SEQ && n->n == 0) {
+	if (items_count(n) == 0) {
 		verr(v, n->line, "expected at least one protocol (leave the condition out to match"
 		    " any)");
 		return;
 	}
 	for (size_t i = 0; i < v->c->nprotocols; i++)
 		names[i] = v->c->protocols[i].name;
-	items_init(&it, v, n);
-	while ((item = items_next(&it)) != NULL) {
-		size_t saved = item_enter(v, &it);
-		int e = get_enum(v, item, "a protocol name", "undefined protocol",
-		    "protocols defined", names, v->c->nprotocols);
-		if (e >= 0 && first[e] != 0)
-			verr(v, item->line, "duplicate protocol '%s' (first at line %" PRIu32 ")",
-			    names[e], first[e]);
-		else if (e >= 0) {
-			first[e] = item->line;
-			m->protocols |= UINT64_C(1) << e;
-		}
-		path_pop(v, saved);
-	}
+	k = enum_list(v, n, "a protocol name", "protocol", "undefined protocol",
+	    "protocols defined", names, v->c->nprotocols, out);
+	for (int i = 0; i < k; i++)
+		m->protocols |= UINT64_C(1) << out[i];
 }
 
 static void
@@ -2147,18 +2150,6 @@ h_cond_image(struct vctx *v, const struct schema *s, const struct node *n, void 
 }
 
 static void
-report_dup_string(struct vctx *v, const struct dkey *dup, const struct dkey *first, void *arg)
-{
-	const char *noun = arg;
-	char q[QBUF];
-	size_t saved = dup->node == NULL ? v->plen : path_index(v, dup->idx);
-
-	verr(v, dup->line, "duplicate %s %s (first at line %" PRIu32 ")", noun,
-	    quote(q, dup->p, dup->len), first->line);
-	path_pop(v, saved);
-}
-
-static void
 h_cond_strings(struct vctx *v, const struct schema *s, const struct node *n, void *obj)
 {
 	char ***p = at(obj, s->off);
@@ -2201,18 +2192,51 @@ h_cond_strings(struct vctx *v, const struct schema *s, const struct node *n, voi
 				path_pop(v, saved);
 				break;
 			}
-			keys[k].p = (*p)[k];
-			keys[k].len = item->len;
-			keys[k].line = item->line;
-			keys[k].idx = (uint32_t)it.i;
-			keys[k].node = it.single ? NULL : item;
+			keys[k] = (struct dkey){(*p)[k], item->len, item->line, (uint32_t)it.i,
+			    item};
 			k++;
 		}
 		path_pop(v, saved);
 	}
 	*np = k;
-	find_dups(v, keys, k, report_dup_string, (void *)noun);
+	find_dups(v, keys, k, report_dup_item, (void *)noun);
 	free(keys);
+}
+
+/* The index of the protocol called name, or c->nprotocols. */
+static size_t
+proto_find(const struct bw_config *c, const char *name)
+{
+	size_t j;
+
+	for (j = 0; j < c->nprotocols; j++)
+		if (strcmp(c->protocols[j].name, name) == 0)
+			break;
+	return j;
+}
+
+/* One condition of the rule named rule; missing: old protocols reported already. */
+static void
+remap_match(struct vctx *v, const struct bw_config *c, struct bw_match *m, const char *rule,
+    uint64_t *missing)
+{
+	uint64_t nw = 0;
+
+	for (size_t b = 0; b < v->nold; b++) {
+		size_t j;
+		if (!(m->protocols & (UINT64_C(1) << b)))
+			continue;
+		if ((j = proto_find(c, v->old_names[b])) < c->nprotocols) {
+			nw |= UINT64_C(1) << j;
+		} else if (!(*missing & (UINT64_C(1) << b))) {
+			*missing |= UINT64_C(1) << b;
+			path_append(v, "protocols", 9);
+			verr(v, v->protocols_line, "'%s' is not defined, but the built-in rule '%s'"
+			    " uses it (define it, or give rules)", v->old_names[b], rule);
+			path_pop(v, 0);
+		}
+	}
+	m->protocols = nw;
 }
 
 /*
@@ -2225,30 +2249,8 @@ remap_rules(struct vctx *v, struct bw_config *c)
 	uint64_t missing = 0;
 
 	for (size_t r = 0; r < c->nrules; r++) {
-		struct bw_match *ms[2] = {&c->rules[r].when, &c->rules[r].unless};
-		for (int w = 0; w < 2; w++) {
-			uint64_t old = ms[w]->protocols, nw = 0;
-			for (size_t b = 0; b < v->nold; b++) {
-				size_t j;
-				if (!(old & (UINT64_C(1) << b)))
-					continue;
-				for (j = 0; j < c->nprotocols; j++)
-					if (strcmp(c->protocols[j].name, v->old_names[b]) == 0)
-						break;
-				if (j < c->nprotocols) {
-					nw |= UINT64_C(1) << j;
-				} else if (!(missing & (UINT64_C(1) << b))) {
-					missing |= UINT64_C(1) << b;
-					path_append(v, "protocols", 9);
-					verr(v, v->protocols_line,
-					    "'%s' is not defined, but the built-in rule '%s' uses it"
-					    " (define it, or give rules)",
-					    v->old_names[b], c->rules[r].name);
-					path_pop(v, 0);
-				}
-			}
-			ms[w]->protocols = nw;
-		}
+		remap_match(v, c, &c->rules[r].when, c->rules[r].name, &missing);
+		remap_match(v, c, &c->rules[r].unless, c->rules[r].name, &missing);
 	}
 }
 
@@ -2348,8 +2350,7 @@ read_file(struct vctx *v, const char *path, unsigned char **out, size_t *len)
 	}
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > (off_t)CFG_FILE_MAX) {
 		too_large(v);
-		close(fd);
-		return -1;
+		goto fail;
 	}
 	for (;;) {
 		ssize_t r;
@@ -2378,10 +2379,6 @@ read_file(struct vctx *v, const char *path, unsigned char **out, size_t *len)
 		if (r == 0)
 			break;
 		n += (size_t)r;
-	}
-	if (n > CFG_FILE_MAX) {
-		too_large(v);
-		goto fail;
 	}
 	close(fd);
 	*out = buf;
@@ -2496,6 +2493,16 @@ dump_str(FILE *f, const char *s)
 		p += need + 1;
 	}
 	fputc('"', f);
+}
+
+/* A facility's name; "local0" (the default) for a value that is none. */
+static const char *
+facility_name(int value)
+{
+	for (size_t i = 0; i < NELEM(facility_values); i++)
+		if (facility_values[i] == value)
+			return facility_names[i];
+	return "local0";
 }
 
 static void
@@ -2663,16 +2670,7 @@ bw_config_dump(const struct bw_config *c, FILE *f)
 	dump_str(f, c->out_json ? c->out_json : "");
 	fprintf(f, "\n  syslog:\n    enabled: %s\n    facility: ",
 	    c->out_syslog ? "true" : "false");
-	first = 0;
-	for (size_t i = 0; i < NFACILITIES; i++) {
-		if (facility_values[i] == c->syslog_facility) {
-			fputs(facility_names[i], f);
-			first = 1;
-			break;
-		}
-	}
-	if (!first)
-		fputs("local0", f);
+	fputs(facility_name(c->syslog_facility), f);
 	fputc('\n', f);
 	fputs("capture:\n  interface: ", f);
 	dump_str(f, c->cap_interface ? c->cap_interface : "");

@@ -152,6 +152,20 @@ check_format(const struct bw_config_errors *e, const char *file)
 	}
 }
 
+/* Two arrays of n and m elements of size bytes differ. */
+static int
+array_differs(const void *a, size_t n, const void *b, size_t m, size_t size)
+{
+	return n != m || (n && memcmp(a, b, n * size) != 0);
+}
+
+/* Two strings, either NULL, differ. */
+static int
+str_differs(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
 /* Two matches are equal: every condition, the pattern text (not the code). */
 static int
 match_equal(const struct bw_match *a, const struct bw_match *b, char *why, size_t wl,
@@ -165,13 +179,10 @@ match_equal(const struct bw_match *a, const struct bw_match *b, char *why, size_
 		} \
 	} while (0)
 	NE(a->protocols != b->protocols, "protocols");
-	NE(a->nports != b->nports ||
-	    (a->nports && memcmp(a->ports, b->ports, a->nports * sizeof(*a->ports))), "ports");
-	NE(a->ndests != b->ndests ||
-	    (a->ndests && memcmp(a->dests, b->dests, a->ndests * sizeof(*a->dests))),
+	NE(array_differs(a->ports, a->nports, b->ports, b->nports, sizeof(*a->ports)), "ports");
+	NE(array_differs(a->dests, a->ndests, b->dests, b->ndests, sizeof(*a->dests)),
 	    "destinations");
-	NE((a->image == NULL) != (b->image == NULL) ||
-	    (a->image && strcmp(a->image, b->image) != 0), "image");
+	NE(str_differs(a->image, b->image), "image");
 	NE((a->image_re == NULL) != (b->image_re == NULL), "image_re");
 	NE((a->image != NULL) != (a->image_re != NULL), "image vs image_re");
 	NE(a->nimage_paths != b->nimage_paths, "image_path counts");
@@ -193,16 +204,13 @@ config_equal(const struct bw_config *a, const struct bw_config *b, char *why, si
 	for (size_t i = 0; i < a->nprotocols; i++) {
 		const struct bw_protocol *x = &a->protocols[i], *y = &b->protocols[i];
 		NE(strcmp(x->name, y->name) != 0, "protocol names");
-		NE(x->nports != y->nports ||
-		    memcmp(x->ports, y->ports, x->nports * sizeof(*x->ports)), "protocol ports");
+		NE(array_differs(x->ports, x->nports, y->ports, y->nports, sizeof(*x->ports)),
+		    "protocol ports");
 	}
-	NE(a->nexclude != b->nexclude ||
-	    (a->nexclude && memcmp(a->exclude, b->exclude, a->nexclude * sizeof(*a->exclude))),
+	NE(array_differs(a->exclude, a->nexclude, b->exclude, b->nexclude, sizeof(*a->exclude)),
 	    "exclude_destinations");
-	NE(a->nhome_net != b->nhome_net ||
-	    (a->nhome_net &&
-		memcmp(a->home_net, b->home_net, a->nhome_net * sizeof(*a->home_net))),
-	    "home_net");
+	NE(array_differs(a->home_net, a->nhome_net, b->home_net, b->nhome_net,
+	    sizeof(*a->home_net)), "home_net");
 	NE(a->ninventory != b->ninventory, "inventory sizes");
 	for (size_t i = 0; i < a->ninventory; i++) {
 		NE(memcmp(&a->inventory[i].net, &b->inventory[i].net, sizeof(struct bw_cidr)),
@@ -223,16 +231,15 @@ config_equal(const struct bw_config *a, const struct bw_config *b, char *why, si
 	}
 	NE(a->alert_levels != b->alert_levels, "alert_levels");
 	NE(a->group_by != b->group_by, "group_by");
-	NE(a->ngroup_order != b->ngroup_order ||
-	    memcmp(a->group_order, b->group_order, a->ngroup_order), "group_order");
+	NE(array_differs(a->group_order, a->ngroup_order, b->group_order, b->ngroup_order, 1),
+	    "group_order");
 	NE(a->window_ns != b->window_ns, "window");
 	NE(a->threshold != b->threshold, "threshold");
 	NE(a->realert_ns != b->realert_ns, "realert");
 	NE(a->max_groups != b->max_groups, "max_groups");
 	NE(a->max_events != b->max_events, "max_events");
 	NE(a->out_stdout != b->out_stdout, "outputs.stdout");
-	NE((a->out_json == NULL) != (b->out_json == NULL) ||
-	    (a->out_json && strcmp(a->out_json, b->out_json) != 0), "outputs.json");
+	NE(str_differs(a->out_json, b->out_json), "outputs.json");
 	NE(a->out_syslog != b->out_syslog, "outputs.syslog.enabled");
 	NE(a->syslog_facility != b->syslog_facility, "outputs.syslog.facility");
 	return 1;
@@ -897,50 +904,66 @@ START_TEST(hostile_big_file)
 }
 END_TEST
 
+/* Text written with stdio into memory, starting with head. */
+struct text {
+	FILE *f;
+	char *buf;
+	size_t len;
+};
+
+static FILE *
+text_open(struct text *t, const char *head)
+{
+	t->buf = NULL;
+	t->len = 0;
+	t->f = open_memstream(&t->buf, &t->len);
+	fputs(head, t->f);
+	return t->f;
+}
+
+/* Ends the text, expects exactly the one error want from it (expect_one), frees it. */
+static void
+expect_text(struct text *t, const char *name, const char *want)
+{
+	fclose(t->f);
+	expect_one(name, t->buf, t->len, want);
+	free(t->buf);
+}
+
 /* Lists past their bounds: each is one error, not a crash or a huge allocation. */
 START_TEST(hostile_limits)
 {
+	struct text t;
 	FILE *f;
-	char *buf = NULL;
-	size_t len = 0;
 
 	/* 1025 rules */
-	f = open_memstream(&buf, &len);
-	fputs("rules:\n", f);
+	f = text_open(&t, "rules:\n");
 	for (int i = 0; i < 1025; i++)
 		fprintf(f, "  - {name: r%d, level: high, port: %d}\n", i, i + 1);
-	fclose(f);
-	expect_one("rules1025.yaml", buf, len, ":1026: rules[1024]: more than 1024 rules");
-	free(buf);
+	expect_text(&t, "rules1025.yaml", ":1026: rules[1024]: more than 1024 rules");
 
 	/* 33 protocols */
-	f = open_memstream(&buf, &len);
-	fputs("rules: []\nprotocols:\n", f);
+	f = text_open(&t, "rules: []\nprotocols:\n");
 	for (int i = 0; i < 33; i++)
 		fprintf(f, "  P%d: [%d]\n", i, i + 1);
-	fclose(f);
-	expect_one("protocols33.yaml", buf, len, ":35: protocols.P32: more than 32 protocols");
-	free(buf);
+	expect_text(&t, "protocols33.yaml", ":35: protocols.P32: more than 32 protocols");
 
 	/* an inventory of BW_INVENTORY_MAX + 1 entries */
-	f = open_memstream(&buf, &len);
-	fputs("inventory:\n", f);
+	f = text_open(&t, "inventory:\n");
 	for (unsigned i = 0; i <= BW_INVENTORY_MAX; i++)
 		fprintf(f, "  10.%u.%u.%u: h\n", i >> 16, (i >> 8) & 255, i & 255);
-	fclose(f);
-	expect_one("inventory-max.yaml", buf, len, ":2: inventory: more than 1000000 entries");
-	free(buf);
+	expect_text(&t, "inventory-max.yaml", ":2: inventory: more than 1000000 entries");
 
 	/* 1500 errors: the first 1000 (in line order) and a count of the rest */
 	{
 		struct bw_config c;
 		struct bw_config_errors e = {0};
 		char want[8192];
-		f = open_memstream(&buf, &len);
+		f = text_open(&t, "");
 		for (int i = 0; i < 1500; i++)
 			fprintf(f, "key%d: 1\n", i);
 		fclose(f);
-		ck_assert_int_eq(load_text("errors1500.yaml", buf, len, &c, &e), -1);
+		ck_assert_int_eq(load_text("errors1500.yaml", t.buf, t.len, &c, &e), -1);
 		ck_assert_uint_eq(e.n, 1001);
 		snprintf(want, sizeof(want), "%s:1000: key999: unknown key 'key999' (known keys: "
 		    "protocols, exclude_destinations, home_net, inventory, rules, alert_levels, "
@@ -952,20 +975,32 @@ START_TEST(hostile_limits)
 		ck_assert_str_eq(e.msg[1000], want);
 		check_format(&e, tmp_path("errors1500.yaml"));
 		bw_config_errors_free(&e);
-		free(buf);
+		free(t.buf);
 	}
 
 	/* more values than the tree holds */
-	f = open_memstream(&buf, &len);
-	fputs("home_net: [", f);
+	f = text_open(&t, "home_net: [");
 	for (unsigned i = 0; i < 3000001; i++)
 		fputs("1,", f);
 	fputs("1]\n", f);
-	fclose(f);
-	expect_one("nodes.yaml", buf, len, ":1: syntax error: more than 3000000 values");
-	free(buf);
+	expect_text(&t, "nodes.yaml", ":1: syntax error: more than 3000000 values");
 }
 END_TEST
+
+/* Loads text that may be good or bad: errors well formed, what loads survives a round trip. */
+static void
+load_any(const char *name, const char *text, size_t len, const char *tag)
+{
+	struct bw_config c;
+	struct bw_config_errors e = {0};
+
+	if (load_text(name, text, len, &c, &e) == 0) {
+		check_roundtrip(&c, tag);
+		bw_config_free(&c);
+	}
+	check_format(&e, tmp_path(name));
+	bw_config_errors_free(&e);
+}
 
 /*
  * Every prefix of the default file, and seeded mutations of it: a load never
@@ -980,20 +1015,10 @@ START_TEST(mutations)
 
 	snprintf(path, sizeof(path), "%s/conf/brokerwatch.yaml", root);
 	text = slurp(path, &len);
-	for (size_t cut = 0; cut <= len; cut += 7) {
-		struct bw_config c;
-		struct bw_config_errors e = {0};
-		if (load_text("prefix.yaml", text, cut, &c, &e) == 0) {
-			check_roundtrip(&c, "prefix");
-			bw_config_free(&c);
-		}
-		check_format(&e, tmp_path("prefix.yaml"));
-		bw_config_errors_free(&e);
-	}
+	for (size_t cut = 0; cut <= len; cut += 7)
+		load_any("prefix.yaml", text, cut, "prefix");
 	for (int round = 0; round < 400; round++) {
 		char *m = malloc(len + 1);
-		struct bw_config c;
-		struct bw_config_errors e = {0};
 		ck_assert(m != NULL);
 		memcpy(m, text, len + 1);
 		for (int k = 0; k < 1 + round % 4; k++) {
@@ -1001,12 +1026,7 @@ START_TEST(mutations)
 			uint64_t x = s * 0x2545F4914F6CDD1DULL;
 			m[(x >> 8) % len] = alphabet[(x >> 40) % (sizeof(alphabet) - 1)];
 		}
-		if (load_text("mutant.yaml", m, len, &c, &e) == 0) {
-			check_roundtrip(&c, "mutant");
-			bw_config_free(&c);
-		}
-		check_format(&e, tmp_path("mutant.yaml"));
-		bw_config_errors_free(&e);
+		load_any("mutant.yaml", m, len, "mutant");
 		free(m);
 	}
 	free(text);

@@ -300,16 +300,16 @@ run_live(struct bw_capture *c)
 		int r = read_ready(c);
 
 		/*
-		 * The kernel's counters (a getsockopt) and the publication, not at
-		 * every wake-up - under light load that is every packet - but
-		 * every LIVE_STATS_S; the stop and the end of the thread take them
-		 * anyway.
+		 * The kernel's counters (a getsockopt), not at every wake-up -
+		 * under light load that is every packet - but every LIVE_STATS_S;
+		 * the stop and the end of the thread read them anyway. Our own
+		 * counters (a copy in memory) are published at every wake-up.
 		 */
 		if (since(&last) >= LIVE_STATS_S) {
 			clock_gettime(CLOCK_MONOTONIC, &last);
 			kernel_stats(c);
-			bw_stats_publish(c->o.pub, &c->st);
 		}
+		bw_stats_publish(c->o.pub, &c->st);
 		atomic_fetch_add_explicit(&c->heartbeat, 1, memory_order_relaxed);
 		if ((expr = atomic_exchange(&c->new_filter, NULL)) != NULL) {
 			if (apply_filter(c, expr) == 0)

@@ -5,7 +5,6 @@
 #include <stdarg.h>
 #include <string.h>
 #include <syslog.h>
-#include <unistd.h>
 
 #include "brokerwatch/alert.h"
 #include "brokerwatch/format.h"
@@ -227,35 +226,40 @@ alert_fields(struct emitter *e, const struct bw_config *cfg, const struct bw_ale
 		    strnlen(cfg->rules[a->rule].name, BW_NAME_MAX));
 }
 
+/* The alert line in either form (the header's fields follow in JSON: not first). */
+static size_t
+alert_line(const struct bw_config *cfg, const struct bw_alert *a, char *buf, size_t len,
+    int json)
+{
+	struct line l = {.buf = buf, .cap = len};
+	struct emitter e = {.l = &l, .json = json, .first = 0};
+
+	if (len < BW_ALERT_LINE_MAX)
+		return 0;
+	if (json) {
+		puts_(&l, "{\"@timestamp\":\"");
+		put_time(&l, a->rec->ts_ns);
+		puts_(&l, "\",\"event_simpleName\":\"BrokerwatchAlert\"");
+	} else
+		puts_(&l, "ALERT");
+	alert_fields(&e, cfg, a);
+	if (json)
+		puts_(&l, "}");
+	return finish(&l);
+}
+
 size_t
 bw_alert_format_json(const struct bw_config *cfg, const struct bw_alert *a, char *buf,
     size_t len)
 {
-	struct line l = {.buf = buf, .cap = len};
-	struct emitter e = {.l = &l, .json = 1, .first = 0};
-
-	if (len < BW_ALERT_LINE_MAX)
-		return 0;
-	puts_(&l, "{\"@timestamp\":\"");
-	put_time(&l, a->rec->ts_ns);
-	puts_(&l, "\",\"event_simpleName\":\"BrokerwatchAlert\"");
-	alert_fields(&e, cfg, a);
-	puts_(&l, "}");
-	return finish(&l);
+	return alert_line(cfg, a, buf, len, 1);
 }
 
 size_t
 bw_alert_format_text(const struct bw_config *cfg, const struct bw_alert *a, char *buf,
     size_t len)
 {
-	struct line l = {.buf = buf, .cap = len};
-	struct emitter e = {.l = &l, .json = 0, .first = 1};
-
-	if (len < BW_ALERT_LINE_MAX)
-		return 0;
-	puts_(&l, "ALERT");
-	alert_fields(&e, cfg, a);
-	return finish(&l);
+	return alert_line(cfg, a, buf, len, 0);
 }
 
 /* The text of one group_by field of a row; "" when the group has no such value. */
@@ -268,14 +272,7 @@ row_field(const struct bw_config *cfg, const struct bw_report_row *row, int bit,
 	*numeric = 0;
 	switch (1 << bit) {
 	case BW_GF_COMPUTER:
-		if (k->inventory == BW_KEY_LOCAL) {
-			if (gethostname(buf, cap - 1) < 0)
-				buf[0] = '\0';
-			buf[cap - 1] = '\0';
-			return buf;
-		}
-		computer_text(k->inventory ? cfg->inventory[k->inventory - 1].name : NULL,
-		    k->family, k->src, buf, cap);
+		bw_window_key_computer(cfg, k, buf, cap);
 		return buf;
 	case BW_GF_USER:
 		return k->user;
@@ -366,6 +363,8 @@ bw_report_print_table(const struct bw_config *cfg, const struct bw_report_row *r
 	head[ncol++] = "LastSeen";
 	for (size_t j = 0; j < ncol; j++)
 		width[j] = strlen(head[j]);
+	if (n > 0)
+		width[ncol - 2] = width[ncol - 1] = 27;        /* a time's text */
 	for (size_t r = 0; r < n; r++) {
 		for (size_t i = 0; i < cfg->ngroup_order; i++) {
 			size_t w = strlen(row_field(cfg, &rows[r], cfg->group_order[i], tmp,
@@ -375,7 +374,6 @@ bw_report_print_table(const struct bw_config *cfg, const struct bw_report_row *r
 			if (w > width[i])
 				width[i] = w;
 		}
-		width[ncol - 2] = width[ncol - 1] = 27;
 		char num[20];
 		size_t w = bw_format_u64(rows[r].count, num);
 		if (w > width[ncol - 3])
@@ -410,14 +408,20 @@ bw_sinks_open_syslog(struct bw_sinks *s, const struct bw_config *cfg)
 	s->syslog = 1;
 }
 
+/* A write to what failed: logged the first time only. */
 static void
-sink_write(struct bw_sinks *s, FILE *f, const char *what, const char *buf, size_t n)
+sink_failed(struct bw_sinks *s, const char *what)
 {
-	if (fwrite(buf, 1, n, f) == n)
-		return;
 	if (!s->failed)
 		bw_log_warn("%s: write", what);
 	s->failed = 1;
+}
+
+static void
+sink_write(struct bw_sinks *s, FILE *f, const char *what, const char *buf, size_t n)
+{
+	if (fwrite(buf, 1, n, f) != n)
+		sink_failed(s, what);
 }
 
 void
@@ -443,14 +447,10 @@ bw_sinks_emit(struct bw_sinks *s, const struct bw_config *cfg, const struct bw_a
 int
 bw_sinks_close(struct bw_sinks *s)
 {
-	if (s->json != NULL && fflush(s->json) != 0 && !s->failed) {
-		bw_log_warn("%s: write", s->json_name);
-		s->failed = 1;
-	}
-	if (s->text != NULL && fflush(s->text) != 0 && !s->failed) {
-		bw_log_warn("standard output: write");
-		s->failed = 1;
-	}
+	if (s->json != NULL && fflush(s->json) != 0)
+		sink_failed(s, s->json_name);
+	if (s->text != NULL && fflush(s->text) != 0)
+		sink_failed(s, "standard output");
 	s->syslog = 0;  /* the log stays open: operational messages may still use it */
 	return s->failed ? -1 : 0;
 }

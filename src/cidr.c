@@ -25,6 +25,15 @@ mask_addr(uint8_t *a, int bits, int len)
 	}
 }
 
+/* addr (4 or 16 bytes by family) as 16 bytes, an IPv4 address zero-padded. */
+static void
+load_addr(uint8_t a[16], int family, const uint8_t *addr)
+{
+	memcpy(a, addr, family == 4 ? 4 : 16);
+	if (family == 4)
+		memset(a + 4, 0, 12);
+}
+
 int
 bw_cidr_parse(const char *text, struct bw_cidr *out, char *err, size_t errlen)
 {
@@ -83,9 +92,7 @@ bw_cidr_contains(const struct bw_cidr *net, int family, const uint8_t *addr)
 
 	if (net->family != family)
 		return 0;
-	memcpy(a, addr, family == 4 ? 4 : 16);
-	if (family == 4)
-		memset(a + 4, 0, 12);
+	load_addr(a, family, addr);
 	mask_addr(a, family == 4 ? 32 : 128, net->len);
 	return memcmp(a, net->addr, 16) == 0;
 }
@@ -126,6 +133,21 @@ slot_hash(int family, int len, const uint8_t *a)
 	return (size_t)(h ^ h >> 29);
 }
 
+/* The slot holding (family, len, a), or the empty slot where it would go. */
+static size_t
+find_slot(const struct bw_cidr_set *s, int family, int len, const uint8_t *a)
+{
+	size_t h = slot_hash(family, len, a) & s->mask;
+
+	while (s->slots[h].used) {
+		const struct slot *o = &s->slots[h];
+		if (o->family == family && o->len == len && memcmp(o->addr, a, 16) == 0)
+			break;
+		h = (h + 1) & s->mask;
+	}
+	return h;
+}
+
 struct bw_cidr_set *
 bw_cidr_set_new(const struct bw_cidr *nets, size_t n)
 {
@@ -144,19 +166,9 @@ bw_cidr_set_new(const struct bw_cidr *nets, size_t n)
 	s->mask = cap - 1;
 	for (size_t i = 0; i < n; i++) {
 		const struct bw_cidr *c = &nets[i];
-		size_t h = slot_hash(c->family, c->len, c->addr) & s->mask;
-		int dup = 0;
-		while (s->slots[h].used) {
-			struct slot *o = &s->slots[h];
-			if (o->family == c->family && o->len == c->len &&
-			    memcmp(o->addr, c->addr, 16) == 0) {
-				dup = 1;        /* the first one given wins */
-				break;
-			}
-			h = (h + 1) & s->mask;
-		}
-		if (dup)
-			continue;
+		size_t h = find_slot(s, c->family, c->len, c->addr);
+		if (s->slots[h].used)
+			continue;       /* a duplicate: the first one given wins */
 		s->slots[h].used = 1;
 		s->slots[h].family = c->family;
 		s->slots[h].len = c->len;
@@ -190,25 +202,20 @@ bw_cidr_set_lookup(const struct bw_cidr_set *s, int family, const uint8_t *addr)
 {
 	const uint8_t *lens;
 	int nlens, bits;
+	uint8_t a[16];
 
 	if (s == NULL)
 		return -1;
 	lens = family == 4 ? s->lens4 : s->lens6;
 	nlens = family == 4 ? s->nlens4 : s->nlens6;
 	bits = family == 4 ? 32 : 128;
+	load_addr(a, family, addr);
+	/* lengths go longest first: masking the masked address again is enough */
 	for (int i = 0; i < nlens; i++) {
-		uint8_t a[16];
-		memcpy(a, addr, family == 4 ? 4 : 16);
-		if (family == 4)
-			memset(a + 4, 0, 12);
 		mask_addr(a, bits, lens[i]);
-		size_t h = slot_hash(family, lens[i], a) & s->mask;
-		while (s->slots[h].used) {
-			const struct slot *o = &s->slots[h];
-			if (o->family == family && o->len == lens[i] && memcmp(o->addr, a, 16) == 0)
-				return o->value;
-			h = (h + 1) & s->mask;
-		}
+		size_t h = find_slot(s, family, lens[i], a);
+		if (s->slots[h].used)
+			return s->slots[h].value;
 	}
 	return -1;
 }

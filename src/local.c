@@ -39,26 +39,39 @@ bw_local_snapshot(void)
 		memcpy(l->hostname, "localhost", sizeof("localhost"));
 	for (i = ifa; i != NULL; i = i->ifa_next) {
 		struct bw_cidr *c = &l->addrs[l->n];
+		const void *a;
 		if (i->ifa_addr == NULL)
 			continue;
 		if (i->ifa_addr->sa_family == AF_INET) {
-			const struct sockaddr_in *sin = (const void *)i->ifa_addr;
-			memset(c, 0, sizeof(*c));
+			a = &((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr;
 			c->family = 4;
-			c->len = 32;
-			memcpy(c->addr, &sin->sin_addr, 4);
-			l->n++;
 		} else if (i->ifa_addr->sa_family == AF_INET6) {
-			const struct sockaddr_in6 *sin6 = (const void *)i->ifa_addr;
-			memset(c, 0, sizeof(*c));
+			a = &((const struct sockaddr_in6 *)(const void *)i->ifa_addr)->sin6_addr;
 			c->family = 6;
-			c->len = 128;
-			memcpy(c->addr, &sin6->sin6_addr, 16);
-			l->n++;
-		}
+		} else
+			continue;
+		c->len = c->family == 4 ? 32 : 128;
+		memcpy(c->addr, a, c->len / 8);     /* the rest stays zero (calloc) */
+		l->n++;
 	}
 	freeifaddrs(ifa);
 	return l;
+}
+
+struct bw_local *
+bw_local_copy(const struct bw_local *l)
+{
+	struct bw_local *c = malloc(sizeof(*c));
+
+	if (c == NULL || (c->addrs = calloc(l->n ? l->n : 1, sizeof(*c->addrs))) == NULL) {
+		bw_log_warn("this host's addresses");
+		free(c);
+		return NULL;
+	}
+	memcpy(c->hostname, l->hostname, sizeof(c->hostname));
+	memcpy(c->addrs, l->addrs, l->n * sizeof(*c->addrs));
+	c->n = l->n;
+	return c;
 }
 
 static int
@@ -101,19 +114,18 @@ bw_local_watch_open(void)
 	struct sockaddr_nl sa;
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
 
-	if (fd < 0) {
-		bw_log_warn("rtnetlink: address changes are seen only every minute");
-		return -1;
-	}
+	if (fd < 0)
+		goto fail;
 	memset(&sa, 0, sizeof(sa));
 	sa.nl_family = AF_NETLINK;
 	sa.nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		bw_log_warn("rtnetlink: address changes are seen only every minute");
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return fd;
+fail:
+	bw_log_warn("rtnetlink: address changes are seen only every minute");
+	if (fd >= 0)
 		close(fd);
-		return -1;
-	}
-	return fd;
+	return -1;
 }
 
 int

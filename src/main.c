@@ -110,6 +110,13 @@ open_output(const char *path, const char *mode)
 	return f;
 }
 
+/* An output's name in messages. */
+static const char *
+output_name(const char *path)
+{
+	return path != NULL && strcmp(path, "-") == 0 ? "standard output" : path;
+}
+
 static int
 close_output(FILE *f, const char *path)
 {
@@ -271,8 +278,7 @@ main(int argc, char *argv[])
 	status = BW_EXIT_OK;
 	if (records_path != NULL && (so.records = open_output(records_path, "w")) == NULL)
 		status = BW_EXIT_IOERR;
-	so.records_name = records_path != NULL && strcmp(records_path, "-") == 0 ?
-	    "standard output" : records_path;
+	so.records_name = output_name(records_path);
 	if (alerts_path != NULL && (alerts_json = open_output(alerts_path, "w")) == NULL)
 		status = BW_EXIT_IOERR;
 	so.alerts = alerts_json;
@@ -283,8 +289,7 @@ main(int argc, char *argv[])
 	}
 	if (report_path != NULL && (so.report_json = open_output(report_path, "w")) == NULL)
 		status = BW_EXIT_IOERR;
-	so.report_json_name = report_path != NULL && strcmp(report_path, "-") == 0 ?
-	    "standard output" : report_path;
+	so.report_json_name = output_name(report_path);
 	if (status != BW_EXIT_OK)
 		goto out;
 

@@ -26,6 +26,13 @@ caps_get(struct __user_cap_data_struct d[2])
 	return (int)syscall(SYS_capget, &h, d);
 }
 
+/* One capability set of d as a 64-bit mask. */
+static uint64_t
+caps_mask(uint32_t lo, uint32_t hi)
+{
+	return (uint64_t)hi << 32 | lo;
+}
+
 /* Sets effective and permitted to exactly keep (a capability mask), inheritable to none. */
 static int
 caps_set(uint64_t keep)
@@ -54,7 +61,7 @@ bw_privs_drop(const char *user, int keep_ptrace)
 	 */
 	if (keep_ptrace && caps_get(d) == 0) {
 		uint64_t want = 1ull << CAP_SYS_PTRACE | 1ull << CAP_DAC_READ_SEARCH;
-		held = (uint64_t)d[1].permitted << 32 | d[0].permitted;
+		held = caps_mask(d[0].permitted, d[1].permitted);
 		keep = held & want;
 		if (keep != want)
 			bw_log_warnx("process attribution: without CAP_SYS_PTRACE and "
@@ -122,8 +129,8 @@ bw_privs_drop(const char *user, int keep_ptrace)
 		bw_log_warn("reading capabilities");
 		return BW_EXIT_SOFTWARE;
 	}
-	held = (uint64_t)d[1].permitted << 32 | d[0].permitted;
-	if (held != keep || ((uint64_t)d[1].effective << 32 | d[0].effective) != keep ||
+	held = caps_mask(d[0].permitted, d[1].permitted);
+	if (held != keep || caps_mask(d[0].effective, d[1].effective) != keep ||
 	    d[0].inheritable || d[1].inheritable) {
 		bw_log_warnx("refusing to go on: capabilities are left beyond what attribution "
 		    "needs (permitted %016llx)", (unsigned long long)held);

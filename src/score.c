@@ -134,7 +134,7 @@ bw_scorer_set_local(struct bw_scorer *s, const struct bw_local *l)
 static long
 computer_index(const struct bw_scorer *s, const struct bw_record *r)
 {
-	if (s->local != NULL && bw_cidr_set_lookup(s->local, r->family, r->src) >= 0)
+	if (bw_cidr_set_lookup(s->local, r->family, r->src) >= 0)      /* NULL: none */
 		return BW_SCORE_LOCAL;
 	return bw_cidr_set_lookup(s->inventory, r->family, r->src);
 }

@@ -141,6 +141,18 @@ stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	bw_capture_stop(s->cap);
 }
 
+/* Statistics every stats.interval of cfg; none when it is 0. The timer is stopped. */
+static void
+stats_timer_start(struct sensor *s, const struct bw_config *cfg)
+{
+	double iv = (double)cfg->stats_interval_ns / 1e9;
+
+	if (cfg->stats_interval_ns <= 0)
+		return;
+	ev_timer_set(&s->stats_timer, iv, iv);
+	ev_timer_start(s->loop, &s->stats_timer);
+}
+
 /* Opens the configuration's alert file (append, as a daemon's log). NULL when none or failed. */
 static FILE *
 open_cfg_json(const struct bw_config *cfg)
@@ -218,11 +230,7 @@ reload(struct sensor *s)
 			bw_capture_set_filter(s->cap, expr);
 		/* a new statistics interval takes effect now */
 		ev_timer_stop(s->loop, &s->stats_timer);
-		if (cfg->stats_interval_ns > 0) {
-			double iv = (double)cfg->stats_interval_ns / 1e9;
-			ev_timer_set(&s->stats_timer, iv, iv);
-			ev_timer_start(s->loop, &s->stats_timer);
-		}
+		stats_timer_start(s, cfg);
 	}
 	/* logrotate: the alert file is opened again, by name */
 	if (o->alerts == NULL && cfg->out_json != NULL && cfg->out_json[0] != '\0' &&
@@ -290,7 +298,7 @@ local_refresh(struct sensor *s)
 		return;
 	}
 	/* the worker gets its own copy; ours is for the next comparison */
-	copy = bw_local_snapshot();
+	copy = bw_local_copy(l);
 	if (copy == NULL || (m = calloc(1, sizeof(*m))) == NULL) {
 		bw_local_free(copy);
 		bw_local_free(l);
@@ -386,11 +394,7 @@ watchers_start(struct sensor *s)
 		return;
 	ev_timer_init(&s->stats_timer, stats_cb, 1.0, 1.0);
 	s->stats_timer.data = s;
-	if (cfg->stats_interval_ns > 0) {
-		double iv = (double)cfg->stats_interval_ns / 1e9;
-		ev_timer_set(&s->stats_timer, iv, iv);
-		ev_timer_start(s->loop, &s->stats_timer);
-	}
+	stats_timer_start(s, cfg);
 	if (wd > 0) {
 		double iv = (double)wd / 2e6;
 		ev_timer_init(&s->watchdog_timer, watchdog_cb, iv, iv);
@@ -492,7 +496,7 @@ bw_sensor_run(const struct bw_sensor_opts *o, struct bw_stats *st)
 	}
 	if (s.local != NULL) {
 		struct bw_worker_msg *m = calloc(1, sizeof(*m));
-		if (m != NULL && (m->local = bw_local_snapshot()) != NULL)
+		if (m != NULL && (m->local = bw_local_copy(s.local)) != NULL)
 			bw_worker_post(s.worker, m);
 		else
 			free(m);

@@ -173,10 +173,11 @@ make_room(struct bw_window *w, struct group *keep, int need_group)
 		int full = (w->free_chunk == NIL && w->fresh_chunk == w->nchunks) ||
 		    w->events >= w->cfg->max_events ||
 		    (need_group && bw_table_count(w->groups) >= w->cfg->max_groups);
-		struct group *old = bw_table_oldest(w->groups);
+		struct group *old;
 
 		if (!full)
 			return;
+		old = bw_table_oldest(w->groups);
 		if (old == keep)
 			old = bw_table_newer(w->groups, old);
 		if (old == NULL) {
@@ -350,15 +351,16 @@ bw_window_add(struct bw_window *w, const struct bw_record *r, const struct bw_pr
 
 /* ---------------------------------------------------------------- the report */
 
-static void
-key_computer_text(const struct bw_config *cfg, const struct bw_group_key *k, char *buf)
+void
+bw_window_key_computer(const struct bw_config *cfg, const struct bw_group_key *k, char *buf,
+    size_t cap)
 {
 	if (k->inventory == BW_KEY_LOCAL) {
-		if (gethostname(buf, BW_NAME_MAX - 1) < 0)
+		if (gethostname(buf, cap - 1) < 0)
 			buf[0] = '\0';
-		buf[BW_NAME_MAX - 1] = '\0';
+		buf[cap - 1] = '\0';
 	} else if (k->inventory > 0) {
-		size_t n = strnlen(cfg->inventory[k->inventory - 1].name, BW_NAME_MAX - 1);
+		size_t n = strnlen(cfg->inventory[k->inventory - 1].name, cap - 1);
 		memcpy(buf, cfg->inventory[k->inventory - 1].name, n);
 		buf[n] = '\0';
 	} else
@@ -379,8 +381,8 @@ row_cmp(const void *pa, const void *pb, void *arg)
 		return a->count > b->count ? -1 : 1;
 	if (a->first_ns != b->first_ns)
 		return a->first_ns < b->first_ns ? -1 : 1;
-	key_computer_text(sort_cfg, &a->key, ta);
-	key_computer_text(sort_cfg, &b->key, tb);
+	bw_window_key_computer(sort_cfg, &a->key, ta, BW_NAME_MAX);
+	bw_window_key_computer(sort_cfg, &b->key, tb, BW_NAME_MAX);
 	if ((c = strcmp(ta, tb)) != 0)
 		return c;
 	bw_format_addr(a->key.family, a->key.remote, ta);

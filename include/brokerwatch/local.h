@@ -23,6 +23,9 @@ struct bw_local {
 /* The host's addresses now. NULL (logged) when they cannot be read. [main] */
 struct bw_local *bw_local_snapshot(void);
 
+/* A copy of snapshot l (for another owner). NULL (logged) without memory. */
+struct bw_local *bw_local_copy(const struct bw_local *l);
+
 /* Do two snapshots hold the same name and addresses (in any order)? */
 int bw_local_equal(const struct bw_local *a, const struct bw_local *b);
 

@@ -85,6 +85,14 @@ int bw_window_add(struct bw_window *w, const struct bw_record *r, const struct b
  */
 ssize_t bw_window_report(struct bw_window *w, int64_t end_ns, struct bw_report_row **rows);
 
+/*
+ * The ComputerName of a group key as text, NUL-terminated in cap bytes (at
+ * least BW_ADDR_TEXT_MAX): this host's name, the inventory name, or the
+ * source address. [any thread]
+ */
+void bw_window_key_computer(const struct bw_config *cfg, const struct bw_group_key *k,
+    char *buf, size_t cap);
+
 /* Groups held now. */
 size_t bw_window_groups(const struct bw_window *w);
 

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <linux/filter.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +55,12 @@ struct bw_capture {
 	pthread_t thread;
 	int started, joined;
 	int dlt;
+	char *filter;               /* the expression on the socket */
+	int swap;                   /* we attach programs ourselves (swap_check) */
+	int early;                  /* packets stamped before attached_ns may still come */
+	int64_t attached_ns;        /* when we attached the first program */
+	struct bpf_program first;   /* it, for those packets (libpcap's user-space filter) */
+	uint64_t early_rejected;    /* of them, not passed: kernel_received leaves them out */
 	int ctl_fd;                 /* eventfd: stop or a new filter, wakes the thread */
 	struct {
 		int index;
@@ -156,6 +164,25 @@ take_packet(struct bw_capture *c, const struct bw_packet *pkt)
 
 /* ---------------------------------------------------------------- live */
 
+/*
+ * The ring holds what arrived before our first program was attached, unfiltered
+ * (see first_filter): those packets get the program here. One second after
+ * the attach nothing stamped before it is still on its way. 1: skip it.
+ */
+static int
+early_packet(struct bw_capture *c, const struct pcap_pkthdr *h, const u_char *bytes, int64_t ts)
+{
+	if (ts >= c->attached_ns + 1000000000LL) {
+		c->early = 0;
+		return 0;
+	}
+	if (ts < c->attached_ns && pcap_offline_filter(&c->first, h, bytes) == 0) {
+		c->early_rejected++;
+		return 1;
+	}
+	return 0;
+}
+
 static void
 live_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *bytes)
 {
@@ -164,6 +191,8 @@ live_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *bytes)
 
 	/* nanosecond stamps were asked for; tv_usec holds nanoseconds then */
 	pkt.ts_ns = (int64_t)h->ts.tv_sec * 1000000000LL + h->ts.tv_usec;
+	if (c->early && early_packet(c, h, bytes, pkt.ts_ns))
+		return;
 	pkt.ts_status = BW_TS_OK;
 	pkt.data = bytes;
 	pkt.caplen = h->caplen;
@@ -181,11 +210,16 @@ static void
 kernel_stats(struct bw_capture *c)
 {
 	struct pcap_stat ps;
+	uint32_t recv, early;
 
 	if (pcap_stats(c->pcap, &ps) < 0)
 		return;
 	/* libpcap's totals are 32-bit and wrap: add the differences */
-	bw_stats_add(&c->st, BW_STAT_KERNEL_RECEIVED, (uint32_t)(ps.ps_recv - c->last_recv));
+	recv = (uint32_t)(ps.ps_recv - c->last_recv);
+	/* what the kernel took in before it had our filter, and the filter rejects */
+	early = c->early_rejected < recv ? (uint32_t)c->early_rejected : recv;
+	c->early_rejected -= early;
+	bw_stats_add(&c->st, BW_STAT_KERNEL_RECEIVED, recv - early);
 	bw_stats_add(&c->st, BW_STAT_KERNEL_DROPPED, (uint32_t)(ps.ps_drop - c->last_drop));
 	bw_stats_add(&c->st, BW_STAT_INTERFACE_DROPPED,
 	    (uint32_t)(ps.ps_ifdrop - c->last_ifdrop));
@@ -195,23 +229,183 @@ kernel_stats(struct bw_capture *c)
 }
 
 static int
-apply_filter(struct bw_capture *c, const char *expr)
+compile_filter(struct bw_capture *c, const char *expr, struct bpf_program *prog)
 {
-	struct bpf_program prog;
-
-	if (pcap_compile(c->pcap, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+	if (pcap_compile(c->pcap, prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
 		bw_log_warnx("%s: the capture filter does not compile: %s", c->o.interface,
 		    pcap_geterr(c->pcap));
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * The program as the kernel runs it, in a new array. On the cooked link types
+ * (-i any) the kernel has no link header: loads behind it move back by its
+ * length and its fields become the kernel's ancillary loads. -1: a load the
+ * kernel cannot do (libpcap would filter in user space).
+ */
+static struct sock_filter *
+kernel_program(const struct bw_capture *c, const struct bpf_program *prog)
+{
+	struct sock_filter *f = calloc(prog->bf_len ? prog->bf_len : 1, sizeof(*f));
+	uint32_t hdr = c->dlt == DLT_LINUX_SLL2 ? 20 : c->dlt == DLT_LINUX_SLL ? 16 : 0;
+
+	if (f == NULL)
+		return NULL;
+	for (u_int i = 0; i < prog->bf_len; i++) {
+		const struct bpf_insn *in = &prog->bf_insns[i];
+		uint16_t cls = BPF_CLASS(in->code), mode = BPF_MODE(in->code);
+		uint32_t k = in->k;
+
+		f[i] = (struct sock_filter){in->code, in->jt, in->jf, in->k};
+		if (hdr == 0 || (cls != BPF_LD && cls != BPF_LDX) ||
+		    (mode != BPF_ABS && mode != BPF_IND && mode != BPF_MSH) || (int32_t)k < 0)
+			continue;
+		if (k >= hdr)
+			f[i].k = k - hdr;
+		else if (hdr == 20 && k == 0)            /* SLL2: protocol, if index, packet type */
+			f[i].k = (uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL);
+		else if (hdr == 20 && k == 4)
+			f[i].k = (uint32_t)(SKF_AD_OFF + SKF_AD_IFINDEX);
+		else if (hdr == 20 && k == 10)
+			f[i].k = (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE);
+		else if (hdr == 16 && k == 14)           /* SLL: protocol, packet type */
+			f[i].k = (uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL);
+		else if (hdr == 16 && k == 0)
+			f[i].k = (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE);
+		else {
+			free(f);
+			return NULL;
+		}
+	}
+	return f;
+}
+
+/*
+ * pcap_setfilter() on Linux first attaches a filter that rejects everything
+ * and drains the socket, so that nothing the old filter accepted is read
+ * after the new one: every packet arriving meanwhile is lost, and counted
+ * nowhere. The kernel swaps a socket's filter atomically, so a reload can
+ * attach the program itself - if it is the program libpcap would attach. At
+ * the start, after pcap_setfilter(), ask the kernel for the program on the
+ * socket and compare it with ours; when they differ (another libpcap, a filter
+ * run in user space) reloads use pcap_setfilter(), and say so.
+ */
+static int
+swap_check(struct bw_capture *c, const struct bpf_program *prog)
+{
+	struct sock_filter *ours = kernel_program(c, prog), *theirs = NULL;
+	socklen_t n = 0;
+	int same = 0;
+
+	if (ours != NULL && prog->bf_len > 0 &&
+	    getsockopt(pcap_fileno(c->pcap), SOL_SOCKET, SO_GET_FILTER, NULL, &n) == 0 &&
+	    n == prog->bf_len && (theirs = calloc(n, sizeof(*theirs))) != NULL &&
+	    getsockopt(pcap_fileno(c->pcap), SOL_SOCKET, SO_GET_FILTER, theirs, &n) == 0 &&
+	    n == prog->bf_len)
+		same = memcmp(ours, theirs, n * sizeof(*ours)) == 0;
+	free(ours);
+	free(theirs);
+	return same;
+}
+
+/* Attaches the compiled program in place of the one on the socket, at once. */
+static int
+swap_filter(struct bw_capture *c, const struct bpf_program *prog)
+{
+	struct sock_filter *f = kernel_program(c, prog);
+	struct sock_fprog fp = {.len = (unsigned short)prog->bf_len, .filter = f};
+	int r;
+
+	if (f == NULL || prog->bf_len > BPF_MAXINSNS) {
+		free(f);
+		errno = EINVAL;
+		return -1;
+	}
+	r = setsockopt(pcap_fileno(c->pcap), SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp));
+	free(f);
+	return r;
+}
+
+/*
+ * The first filter, before the capture is active. libpcap attaches it and
+ * filters what is in the ring already in user space, with its copy of the
+ * program - for a block or two, whenever they come: after one of our swaps
+ * that copy would be the old program, and drop what only the new one passes.
+ * So once the check has passed, libpcap's copy becomes the empty program
+ * (passes everything), we attach ours, and early_packet() filters what came
+ * before it.
+ */
+static int
+first_filter(struct bw_capture *c, char *expr)
+{
+	struct bpf_program prog, all;
+	struct timespec t;
+	int r = 0, restore = 0;
+
+	if (compile_filter(c, expr, &prog) < 0)
+		return -1;
 	if (pcap_setfilter(c->pcap, &prog) < 0) {
 		bw_log_warnx("%s: cannot set the capture filter: %s", c->o.interface,
 		    pcap_geterr(c->pcap));
 		pcap_freecode(&prog);
 		return -1;
 	}
-	pcap_freecode(&prog);
+	if ((c->swap = swap_check(c, &prog)) && (c->swap = compile_filter(c, "", &all) == 0)) {
+		if (pcap_setfilter(c->pcap, &all) < 0 || swap_filter(c, &prog) < 0)
+			c->swap = 0, restore = 1;
+		pcap_freecode(&all);
+	}
+	if (!c->swap) {
+		bw_log_warnx("%s: the kernel's filter is not the one compiled here: on reload "
+		    "libpcap changes the capture filter, with a moment in which packets are lost",
+		    c->o.interface);
+		if (restore && (r = pcap_setfilter(c->pcap, &prog)) < 0)
+			bw_log_warnx("%s: cannot set the capture filter: %s", c->o.interface,
+			    pcap_geterr(c->pcap));
+		pcap_freecode(&prog);
+		if (r == 0)
+			c->filter = expr;
+		return r;
+	}
+	clock_gettime(CLOCK_REALTIME, &t);
+	c->attached_ns = (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+	c->first = prog;
+	c->early = 1;
+	c->filter = expr;
 	return 0;
+}
+
+/* A reload's filter (the thread owns expr); the same expression changes nothing. */
+static void
+new_filter(struct bw_capture *c, char *expr)
+{
+	struct bpf_program prog;
+	int r;
+
+	if (c->filter != NULL && strcmp(c->filter, expr) == 0) {
+		free(expr);
+		return;
+	}
+	if (compile_filter(c, expr, &prog) < 0) {
+		free(expr);
+		return;
+	}
+	if (c->swap) {
+		if ((r = swap_filter(c, &prog)) < 0)
+			bw_log_warn("%s: cannot set the capture filter", c->o.interface);
+	} else if ((r = pcap_setfilter(c->pcap, &prog)) < 0)
+		bw_log_warnx("%s: cannot set the capture filter: %s", c->o.interface,
+		    pcap_geterr(c->pcap));
+	pcap_freecode(&prog);
+	if (r < 0) {
+		free(expr);
+		return;
+	}
+	free(c->filter);
+	c->filter = expr;
+	bw_log_info("%s: capture filter updated", c->o.interface);
 }
 
 /* Seconds of monotonic time since t0. */
@@ -311,11 +505,8 @@ run_live(struct bw_capture *c)
 		}
 		bw_stats_publish(c->o.pub, &c->st);
 		atomic_fetch_add_explicit(&c->heartbeat, 1, memory_order_relaxed);
-		if ((expr = atomic_exchange(&c->new_filter, NULL)) != NULL) {
-			if (apply_filter(c, expr) == 0)
-				bw_log_info("%s: capture filter updated", c->o.interface);
-			free(expr);
-		}
+		if ((expr = atomic_exchange(&c->new_filter, NULL)) != NULL)
+			new_filter(c, expr);
 		if (atomic_load_explicit(&c->stop, memory_order_acquire)) {
 			drain_live(c, fd);
 			break;
@@ -492,10 +683,9 @@ bw_capture_open(const struct bw_capture_opts *o)
 		bw_log_warn("capture filter");
 		goto fail;
 	}
-	if (apply_filter(c, expr) < 0)
+	if (first_filter(c, expr) < 0)
 		goto fail;
-	free(expr);
-	expr = NULL;
+	expr = NULL;                /* c->filter */
 	if (pcap_setnonblock(c->pcap, 1, errbuf) < 0 || pcap_get_selectable_fd(c->pcap) < 0) {
 		bw_log_warnx("%s: cannot wait for packets: %s", o->interface, errbuf);
 		goto fail;
@@ -583,6 +773,9 @@ bw_capture_close(struct bw_capture *c)
 	if (c->ctl_fd >= 0)
 		close(c->ctl_fd);
 	free(atomic_exchange(&c->new_filter, NULL));
+	free(c->filter);
+	if (c->first.bf_insns != NULL)
+		pcap_freecode(&c->first);
 	bw_conn_free(c->conn);
 	bw_decoder_free(c->dec);
 	free(c);

@@ -37,8 +37,6 @@ Exit status: 0 pass, 1 fail, 77 skipped (no C compiler).
 """
 
 import argparse
-import calendar
-import datetime
 import json
 import os
 import re
@@ -48,7 +46,10 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, os.pardir, 'pylib'))
+from bwtest import SKIP, iso_us  # noqa: E402
 
 # What brokerwatch's peak RSS holds besides the group state that max_groups and
 # max_events bound (measured with max_groups 1 and max_events 1 on this flood,
@@ -71,11 +72,6 @@ def fail(msg):
     print("FAIL: " + msg, flush=True)
 
 
-def iso_us(s):
-    d = datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ")
-    return calendar.timegm(d.timetuple()) * 1000000 + d.microsecond
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--brokerwatch", required=True)
@@ -95,7 +91,7 @@ def main():
     cc = os.environ.get("CC", "cc").split()
     if shutil.which(cc[0]) is None:
         print("SKIP: needs a C compiler")
-        return 77
+        return SKIP
     bw = os.path.abspath(a.brokerwatch)
 
     work = a.keep or tempfile.mkdtemp(prefix="bw-flood.")

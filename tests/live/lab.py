@@ -46,6 +46,10 @@ import tempfile
 import threading
 import time
 
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, 'pylib'))
+from bwtest import RSYSLOG_CONF, wait_for  # noqa: E402
+
 NS_ADDR4 = '203.0.113.10'
 HOST_ADDR4 = '203.0.113.1'
 NS_ADDR6 = '2001:db8:113::10'
@@ -101,15 +105,6 @@ def run(argv, check=True, **kw):
     return r
 
 
-def wait_for(pred, seconds, step=0.05):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(step)
-    return bool(pred())
-
-
 def start_time(pid):
     """The start time of pid (clock ticks since boot), None when it is gone:
     with the pid it names one process, even if the pid is used again."""
@@ -157,7 +152,6 @@ class Proc:
 
     def __init__(self, name, argv, logpath, env=None, lines=False, stdin=None):
         self.name = name
-        self.argv = argv
         self.logpath = logpath
         self.lines = []
         self._cond = threading.Condition()
@@ -295,15 +289,6 @@ log.console.level = info
 log.file = false
 """
 
-RSYSLOG_CONF = """\
-global(workDirectory="{d}")
-module(load="imuxsock" SysSock.Use="off")
-input(type="imuxsock" Socket="{d}/log.sock" CreatePath="on")
-template(name="t" type="string"
-  string="%syslogfacility-text%.%syslogseverity-text% %programname% %msg%\\n")
-*.* action(type="omfile" file="{d}/syslog.out" template="t")
-"""
-
 # Runs "$@" in a private mount namespace whose /dev is a tmpfs with a few
 # device nodes of the host and the lab's syslog socket at /dev/log.
 MOUNTNS_SCRIPT = r'''set -e
@@ -321,6 +306,82 @@ ln -s /proc/self/fd/0 /dev/stdin; ln -s /proc/self/fd/1 /dev/stdout; ln -s /proc
 umount -l "$d/dev.host"
 exec "$@"
 '''
+
+
+def ns_pids(ns):
+    """The pids of every process in network namespace ns."""
+    r = run(['ip', 'netns', 'pids', ns], check=False)
+    return [int(x) for x in r.stdout.split() if x.isdigit()]
+
+
+def kill_ns(ns, on_pid=None):
+    """SIGKILLs every process in namespace ns (calling on_pid(pid) first),
+    again until none is left (at most 50 rounds, 0.1 s apart)."""
+    for attempt in range(50):
+        pids = ns_pids(ns)
+        if not pids:
+            break
+        for pid in pids:
+            if on_pid is not None:
+                on_pid(pid)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.1)
+
+
+def track_pid(pids, pid):
+    """Records pid with its start time in pids (pid -> start time) unless it
+    is there already or gone; -> whether it was added."""
+    if pid in pids:
+        return False
+    t = start_time(pid)
+    if t is None:
+        return False
+    pids[pid] = t
+    return True
+
+
+def snapshot_pids(track, roots, ns=None):
+    """Calls track(pid) for every process of a lab as it is now: the roots,
+    their descendants, and everything in its namespace ns (when given)."""
+    for root in roots:
+        track(root)
+        for k in child_pids(root):
+            track(k)
+    if ns:
+        for pid in ns_pids(ns):
+            track(pid)
+
+
+def addresses_in_use():
+    """The routes and host addresses of the lab's networks now on this host
+    (any lab's)."""
+    r4 = run(['ip', '-4', 'route', 'show', 'to', 'match', NS_ADDR4], check=False).stdout
+    r6 = run(['ip', '-6', 'route', 'show', NET6], check=False).stdout
+    a = run(['ip', '-o', 'addr', 'show'], check=False).stdout
+    busy = [l for l in r4.splitlines() if l.startswith(NET4)] + r6.splitlines()
+    busy += [l for l in a.splitlines() if (' %s/' % HOST_ADDR4) in l or (' %s/' % HOST_ADDR6) in l]
+    return busy
+
+
+def leftovers(ns, links, directory, pids):
+    """What of a lab is still on the machine (should be nothing): namespace
+    ns, the links, routes or addresses of the lab's networks, the processes
+    of pids (pid -> start time) still running, the directory (if given)."""
+    left = []
+    if ns in run(['ip', 'netns', 'list'], check=False).stdout.split():
+        left.append('namespace ' + ns)
+    shown = run(['ip', '-o', 'link', 'show'], check=False).stdout
+    for v in links:
+        if (' %s:' % v) in shown or (' %s@' % v) in shown:
+            left.append('link ' + v)
+    left += ['route/address ' + x for x in addresses_in_use()]
+    left += ['process %d' % p for p, t in sorted(pids.items()) if pid_alive(p, t)]
+    if directory and os.path.exists(directory):
+        left.append('directory ' + directory)
+    return left
 
 
 def sweep(ns, veth, directory, pids, log=None):
@@ -349,17 +410,7 @@ def sweep(ns, veth, directory, pids, log=None):
         if alive:
             wait_for(lambda: not any(pid_alive(p, t) for p, t in alive), grace, 0.1)
     if ns:
-        for attempt in range(50):
-            r = run(['ip', 'netns', 'pids', ns], check=False)
-            left = [int(x) for x in r.stdout.split() if x.isdigit()]
-            if not left:
-                break
-            for p in left:
-                try:
-                    os.kill(p, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.1)
+        kill_ns(ns)
     if veth:
         run(['ip', 'link', 'del', veth], check=False)
     if ns:
@@ -454,19 +505,11 @@ class Lab:
                 raise LabError('another live test holds %s for more than %d s' % (LOCK, seconds))
             time.sleep(0.5)
 
-    def _addresses_in_use(self):
-        r4 = run(['ip', '-4', 'route', 'show', 'to', 'match', NS_ADDR4], check=False).stdout
-        r6 = run(['ip', '-6', 'route', 'show', NET6], check=False).stdout
-        a = run(['ip', '-o', 'addr', 'show'], check=False).stdout
-        busy = [l for l in r4.splitlines() if l.startswith(NET4)] + r6.splitlines()
-        busy += [l for l in a.splitlines() if (' %s/' % HOST_ADDR4) in l or (' %s/' % HOST_ADDR6) in l]
-        return busy
-
     def up(self):
         self._lock()
-        if not wait_for(lambda: not self._addresses_in_use(), 60, 0.5):
+        if not wait_for(lambda: not addresses_in_use(), 60, 0.5):
             raise LabError('%s or %s is already routed on this host (another lab?):\n  %s'
-                           % (NET4, NET6, '\n  '.join(self._addresses_in_use())))
+                           % (NET4, NET6, '\n  '.join(addresses_in_use())))
         self.dir = tempfile.mkdtemp(prefix='bw-live-%s-' % self.tag)
         os.chmod(self.dir, 0o755)   # the daemon reads its config as nobody
         self._guard = subprocess.Popen([sys.executable, os.path.abspath(__file__), '--guard'],
@@ -495,8 +538,8 @@ class Lab:
                     ['ip', 'addr', 'add', NS_ADDR4 + '/24', 'dev', self.veth_ns]] + ns_cmds + \
                 [['ip', 'link', 'set', self.veth_ns, 'up']]:
             run(nsx + cmd)
-        if not wait_for(lambda: 'state UP' in run(['ip', 'link', 'show', self.veth_host]).stdout
-                        or 'LOWER_UP' in run(['ip', 'link', 'show', self.veth_host]).stdout, 10):
+        if not wait_for(lambda: any(s in run(['ip', 'link', 'show', self.veth_host]).stdout
+                                    for s in ('state UP', 'LOWER_UP')), 10):
             raise LabError('veth %s did not come up' % self.veth_host)
         if 'mosquitto' in self.brokers:
             self._start_mosquitto()
@@ -525,21 +568,13 @@ class Lab:
                 pass
 
     def track(self, pid):
-        if pid not in self.all_pids:
-            t = start_time(pid)
-            if t is not None:
-                self.all_pids[pid] = t
-                self._tell({'pid': pid, 'start': t})
+        if track_pid(self.all_pids, pid):
+            self._tell({'pid': pid, 'start': self.all_pids[pid]})
 
     def snapshot_pids(self):
         """Records every process of the lab as it is now: those it started,
         their descendants, and everything in its namespace."""
-        for p in list(self.procs):
-            self.track(p.pid)
-            for k in child_pids(p.pid):
-                self.track(k)
-        for pid in self.ns_pids():
-            self.track(pid)
+        snapshot_pids(self.track, [p.pid for p in self.procs], self.ns if self.created_ns else None)
 
     def _start_mosquitto(self):
         # mosquitto writes its pid file after switching to its user
@@ -644,7 +679,7 @@ class Lab:
     # -------------------------------------------------------------- syslog
     def start_rsyslog(self):
         with open(self.path('rsyslog.conf'), 'w') as f:
-            f.write(RSYSLOG_CONF.format(d=self.dir))
+            f.write(RSYSLOG_CONF.format(d=self.dir, out=self.path('syslog.out')))
         self.rsyslog = self.start('rsyslogd', [which('rsyslogd'), '-n', '-f', self.path('rsyslog.conf'),
                                                '-i', self.path('rsyslogd.pid')])
         if not wait_for(lambda: os.path.exists(self.path('log.sock')), 10):
@@ -668,12 +703,6 @@ class Lab:
                           lines=lines, env=env)
 
     # -------------------------------------------------------------- tear-down
-    def ns_pids(self):
-        if not self.created_ns:
-            return []
-        r = run(['ip', 'netns', 'pids', self.ns], check=False)
-        return [int(x) for x in r.stdout.split() if x.isdigit()]
-
     def down(self):
         errors = []
         try:
@@ -687,17 +716,8 @@ class Lab:
             except Exception as e:  # keep going: everything must be removed
                 errors.append('%s: %s' % (p.name, e))
         # Anything still in the namespace was started by the lab.
-        for attempt in range(50):
-            pids = self.ns_pids()
-            if not pids:
-                break
-            for pid in pids:
-                self.track(pid)
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.1)
+        if self.created_ns:
+            kill_ns(self.ns, self.track)
         if self.created_veth:
             run(['ip', 'link', 'del', self.veth_host], check=False)
             self.created_veth = False
@@ -729,18 +749,8 @@ class Lab:
 
     def leftovers(self):
         """What of this lab is still on the machine (should be nothing)."""
-        left = []
-        if self.ns in run(['ip', 'netns', 'list'], check=False).stdout.split():
-            left.append('namespace ' + self.ns)
-        links = run(['ip', '-o', 'link', 'show'], check=False).stdout
-        for v in (self.veth_host, self.veth_ns):
-            if (' %s:' % v) in links or (' %s@' % v) in links:
-                left.append('link ' + v)
-        left += ['route/address ' + x for x in self._addresses_in_use()]
-        left += ['process %d' % p for p, t in sorted(self.all_pids.items()) if pid_alive(p, t)]
-        if self.dir and not self.keep and os.path.exists(self.dir):
-            left.append('directory ' + self.dir)
-        return left
+        return leftovers(self.ns, (self.veth_host, self.veth_ns), None if self.keep else self.dir,
+                         self.all_pids)
 
 
 def main():

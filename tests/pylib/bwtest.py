@@ -1,5 +1,5 @@
 """bwtest.py - helpers shared by the Python test scripts (tests/query,
-tests/replay, tests/syslog, tests/systemd).
+tests/replay, tests/syslog, tests/systemd, tests/live, tests/flood) and bench/.
 
 A script imports it with no __pycache__ written into the source tree:
 
@@ -9,6 +9,8 @@ A script imports it with no __pycache__ written into the source tree:
     import bwtest  # noqa: E402
 """
 
+import calendar
+import datetime
 import json
 import os
 import signal
@@ -32,6 +34,17 @@ watched excluded scored_high scored_medium scored_low regex_errors counted alert
 interface_dropped ring_dropped ring_full_waits attrib_ebpf attrib_proc attrib_uid_only
 attrib_none attrib_timeout attrib_pid_reused attrib_events attrib_events_lost
 attrib_kernel_lost attrib_known""".split()
+
+# A private rsyslogd: its socket {d}/log.sock (never the system's /dev/log),
+# "facility.severity program message" lines to the file {out}.
+RSYSLOG_CONF = """\
+global(workDirectory="{d}")
+module(load="imuxsock" SysSock.Use="off")
+input(type="imuxsock" Socket="{d}/log.sock" CreatePath="on")
+template(name="t" type="string"
+  string="%syslogfacility-text%.%syslogseverity-text% %programname% %msg%\\n")
+*.* action(type="omfile" file="{out}" template="t")
+"""
 
 
 # ------------------------------------------------------------ reporting ----
@@ -74,6 +87,12 @@ def short(text, n=400, empty='<empty>'):
     return (text[:n] + '...') if len(text) > n else (text or empty)
 
 
+def iso_us(s):
+    """'2023-11-14T22:15:28.952098Z' -> integer microseconds since the epoch."""
+    d = datetime.datetime.strptime(s, '%Y-%m-%dT%H:%M:%S.%fZ')
+    return calendar.timegm(d.timetuple()) * 1000000 + d.microsecond
+
+
 def stats_json(stderr):
     """The first --stats JSON object on stderr (text), or None."""
     for l in stderr.splitlines():
@@ -88,13 +107,13 @@ def stats_json(stderr):
 
 # ------------------------------------------------------------ processes ----
 
-def wait_for(pred, seconds):
-    """Polls pred every 50 ms for up to seconds; -> its last value."""
+def wait_for(pred, seconds, step=0.05):
+    """Polls pred every step seconds for up to seconds; -> its last value."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         if pred():
             return True
-        time.sleep(0.05)
+        time.sleep(step)
     return pred()
 
 

@@ -86,8 +86,7 @@ def group_key(g):
 
 def line_key(o):
     """(ComputerName, RemoteAddress, RemotePort) of a report row or an alert."""
-    return (o.get('ComputerName'), o.get('RemoteAddressIP4', o.get('RemoteAddressIP6')),
-            o.get('RemotePort'))
+    return o.get('ComputerName'), rq.remote_addr(o), o.get('RemotePort')
 
 
 def truth_rows(doc, lo_us=None, hi_us=None):

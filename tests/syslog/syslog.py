@@ -17,7 +17,7 @@ import tempfile
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, 'pylib'))
-from bwtest import SKIP, fail, terminate, wait_for  # noqa: E402
+from bwtest import RSYSLOG_CONF, SKIP, fail, terminate, wait_for  # noqa: E402
 
 CONFIG = """\
 window: 24h
@@ -37,15 +37,6 @@ outputs:
   syslog:
     enabled: true
     facility: local3
-"""
-
-RSYSLOG = """\
-global(workDirectory="{d}")
-module(load="imuxsock" SysSock.Use="off")
-input(type="imuxsock" Socket="{d}/log.sock" CreatePath="on")
-template(name="t" type="string"
-  string="%syslogfacility-text%.%syslogseverity-text% %programname% %msg%\\n")
-*.* action(type="omfile" file="{d}/out.log" template="t")
 """
 
 
@@ -74,7 +65,7 @@ def main():
     proc = None
     try:
         with open(os.path.join(d, 'rsyslog.conf'), 'w') as f:
-            f.write(RSYSLOG.format(d=d))
+            f.write(RSYSLOG_CONF.format(d=d, out=os.path.join(d, 'out.log')))
         with open(os.path.join(d, 'bw.yaml'), 'w') as f:
             f.write(CONFIG)
         proc = subprocess.Popen([rsyslogd, '-n', '-f', os.path.join(d, 'rsyslog.conf'),

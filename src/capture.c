@@ -22,6 +22,7 @@
 
 #include "brokerwatch/capture.h"
 #include "brokerwatch/conn.h"
+#include "brokerwatch/extract.h"
 #include "brokerwatch/filter.h"
 #include "brokerwatch/log.h"
 #include "brokerwatch/pcapfile.h"
@@ -57,9 +58,8 @@ struct bw_capture {
 	int dlt;
 	char *filter;               /* the expression on the socket */
 	int swap;                   /* we attach programs ourselves (swap_check) */
-	int early;                  /* packets stamped before attached_ns may still come */
 	int64_t attached_ns;        /* when we attached the first program */
-	struct bpf_program first;   /* it, for those packets (libpcap's user-space filter) */
+	struct bpf_program first;   /* it, while packets stamped before may still come */
 	uint64_t early_rejected;    /* of them, not passed: kernel_received leaves them out */
 	int ctl_fd;                 /* eventfd: stop or a new filter, wakes the thread */
 	struct {
@@ -132,8 +132,7 @@ name_interface(struct bw_capture *c, const struct bw_packet *pkt, struct bw_reco
 
 	if (pkt->caplen < 8)
 		return;
-	index = (int)((uint32_t)pkt->data[4] << 24 | (uint32_t)pkt->data[5] << 16 |
-	    (uint32_t)pkt->data[6] << 8 | pkt->data[7]);
+	index = (int)bw_be32(pkt->data + 4);
 	slot = (size_t)index % IFCACHE;
 	if (c->ifcache[slot].index != index) {
 		if (if_indextoname((unsigned)index, c->ifcache[slot].name) == NULL)
@@ -173,7 +172,7 @@ static int
 early_packet(struct bw_capture *c, const struct pcap_pkthdr *h, const u_char *bytes, int64_t ts)
 {
 	if (ts >= c->attached_ns + 1000000000LL) {
-		c->early = 0;
+		pcap_freecode(&c->first);
 		return 0;
 	}
 	if (ts < c->attached_ns && pcap_offline_filter(&c->first, h, bytes) == 0) {
@@ -191,7 +190,7 @@ live_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *bytes)
 
 	/* nanosecond stamps were asked for; tv_usec holds nanoseconds then */
 	pkt.ts_ns = (int64_t)h->ts.tv_sec * 1000000000LL + h->ts.tv_usec;
-	if (c->early && early_packet(c, h, bytes, pkt.ts_ns))
+	if (c->first.bf_insns != NULL && early_packet(c, h, bytes, pkt.ts_ns))
 		return;
 	pkt.ts_status = BW_TS_OK;
 	pkt.data = bytes;
@@ -328,6 +327,17 @@ swap_filter(struct bw_capture *c, const struct bpf_program *prog)
 	return r;
 }
 
+/* The program onto the socket: ours at once (swap), or libpcap's way. */
+static int
+attach(struct bw_capture *c, struct bpf_program *prog, int swap)
+{
+	if (swap ? swap_filter(c, prog) == 0 : pcap_setfilter(c->pcap, prog) == 0)
+		return 0;
+	bw_log_warnx("%s: cannot set the capture filter: %s", c->o.interface,
+	    swap ? strerror(errno) : pcap_geterr(c->pcap));
+	return -1;
+}
+
 /*
  * The first filter, before the capture is active. libpcap attaches it and
  * filters what is in the ring already in user space, with its copy of the
@@ -342,38 +352,32 @@ first_filter(struct bw_capture *c, char *expr)
 {
 	struct bpf_program prog, all;
 	struct timespec t;
-	int r = 0, restore = 0;
 
 	if (compile_filter(c, expr, &prog) < 0)
 		return -1;
-	if (pcap_setfilter(c->pcap, &prog) < 0) {
-		bw_log_warnx("%s: cannot set the capture filter: %s", c->o.interface,
-		    pcap_geterr(c->pcap));
+	if (attach(c, &prog, 0) < 0) {
 		pcap_freecode(&prog);
 		return -1;
 	}
-	if ((c->swap = swap_check(c, &prog)) && (c->swap = compile_filter(c, "", &all) == 0)) {
-		if (pcap_setfilter(c->pcap, &all) < 0 || swap_filter(c, &prog) < 0)
-			c->swap = 0, restore = 1;
+	if ((c->swap = swap_check(c, &prog) && compile_filter(c, "", &all) == 0)) {
+		c->swap = attach(c, &all, 0) == 0 && attach(c, &prog, 1) == 0;
 		pcap_freecode(&all);
+		if (!c->swap && attach(c, &prog, 0) < 0) {
+			pcap_freecode(&prog);
+			return -1;
+		}
 	}
+	c->filter = expr;
 	if (!c->swap) {
 		bw_log_warnx("%s: the kernel's filter is not the one compiled here: on reload "
 		    "libpcap changes the capture filter, with a moment in which packets are lost",
 		    c->o.interface);
-		if (restore && (r = pcap_setfilter(c->pcap, &prog)) < 0)
-			bw_log_warnx("%s: cannot set the capture filter: %s", c->o.interface,
-			    pcap_geterr(c->pcap));
 		pcap_freecode(&prog);
-		if (r == 0)
-			c->filter = expr;
-		return r;
+		return 0;
 	}
 	clock_gettime(CLOCK_REALTIME, &t);
 	c->attached_ns = (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
 	c->first = prog;
-	c->early = 1;
-	c->filter = expr;
 	return 0;
 }
 
@@ -392,12 +396,7 @@ new_filter(struct bw_capture *c, char *expr)
 		free(expr);
 		return;
 	}
-	if (c->swap) {
-		if ((r = swap_filter(c, &prog)) < 0)
-			bw_log_warn("%s: cannot set the capture filter", c->o.interface);
-	} else if ((r = pcap_setfilter(c->pcap, &prog)) < 0)
-		bw_log_warnx("%s: cannot set the capture filter: %s", c->o.interface,
-		    pcap_geterr(c->pcap));
+	r = attach(c, &prog, c->swap);
 	pcap_freecode(&prog);
 	if (r < 0) {
 		free(expr);
@@ -408,6 +407,13 @@ new_filter(struct bw_capture *c, char *expr)
 	bw_log_info("%s: capture filter updated", c->o.interface);
 }
 
+/* Seconds from t0 to t. */
+static double
+elapsed(const struct timespec *t0, const struct timespec *t)
+{
+	return (double)(t->tv_sec - t0->tv_sec) + (double)(t->tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 /* Seconds of monotonic time since t0. */
 static double
 since(const struct timespec *t0)
@@ -415,7 +421,7 @@ since(const struct timespec *t0)
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+	return elapsed(t0, &t);
 }
 
 /* Everything the kernel has handed over so far; returns packets read, or a pcap error. */
@@ -430,21 +436,21 @@ read_ready(struct bw_capture *c)
 	return r;
 }
 
-/* Waits for packets or a word from main, at most ms. -1: the descriptor failed. */
-static int
+/*
+ * Waits for packets or a word from main, at most ms. A failed descriptor is
+ * read too: libpcap then says what happened.
+ */
+static void
 wait_ready(struct bw_capture *c, int fd, int ms)
 {
 	struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = c->ctl_fd, .events = POLLIN}};
 	uint64_t v;
 
-	if (poll(p, 2, ms) < 0 && errno != EINTR)
-		return -1;
-	if (p[1].revents & POLLIN) {
+	if (poll(p, 2, ms) > 0 && (p[1].revents & POLLIN)) {
 		if (read(c->ctl_fd, &v, sizeof(v)) < 0) {
 			/* nothing to read: another reader took it, which cannot happen */
 		}
 	}
-	return (p[0].revents & (POLLERR | POLLNVAL)) ? -1 : 0;
 }
 
 /*
@@ -486,11 +492,10 @@ run_live(struct bw_capture *c)
 	int fd = pcap_get_selectable_fd(c->pcap);
 	char *expr;
 
-	struct timespec last = {0, 0};
+	struct timespec last = {0, 0}, now;
 
 	for (;;) {
-		/* a failed descriptor is read too: libpcap then says what happened */
-		(void)wait_ready(c, fd, LIVE_POLL_MS);
+		wait_ready(c, fd, LIVE_POLL_MS);
 		int r = read_ready(c);
 
 		/*
@@ -499,8 +504,9 @@ run_live(struct bw_capture *c)
 		 * the stop and the end of the thread read them anyway. Our own
 		 * counters (a copy in memory) are published at every wake-up.
 		 */
-		if (since(&last) >= LIVE_STATS_S) {
-			clock_gettime(CLOCK_MONOTONIC, &last);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (elapsed(&last, &now) >= LIVE_STATS_S) {
+			last = now;
 			kernel_stats(c);
 		}
 		bw_stats_publish(c->o.pub, &c->st);
@@ -774,8 +780,7 @@ bw_capture_close(struct bw_capture *c)
 		close(c->ctl_fd);
 	free(atomic_exchange(&c->new_filter, NULL));
 	free(c->filter);
-	if (c->first.bf_insns != NULL)
-		pcap_freecode(&c->first);
+	pcap_freecode(&c->first);
 	bw_conn_free(c->conn);
 	bw_decoder_free(c->dec);
 	free(c);

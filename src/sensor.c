@@ -38,7 +38,6 @@ struct sensor {
 	FILE *cfg_json;                  /* the configuration's alert file, opened by us */
 	struct bw_stats_shared cap_pub, worker_pub;
 	struct bw_local *local;          /* the last snapshot sent to the worker */
-	const struct bw_config *current; /* the last configuration given to the worker */
 	int live;
 	int stopping;
 	int status;
@@ -169,7 +168,7 @@ open_cfg_json(const struct bw_config *cfg)
 	return f;
 }
 
-/* Settings a reload cannot change: the capture and the user are set up once. */
+/* Settings a reload cannot change: the capture and the user are set up once, from o->cfg. */
 static void
 warn_restart_only(const struct bw_config *old, const struct bw_config *cfg)
 {
@@ -236,10 +235,9 @@ reload(struct sensor *s)
 	if (o->alerts == NULL && cfg->out_json != NULL && cfg->out_json[0] != '\0' &&
 	    (m->json = open_cfg_json(cfg)) == NULL)
 		bw_log_warnx("%s: alerts keep going to the file opened before", cfg->out_json);
-	warn_restart_only(s->current, cfg);
+	warn_restart_only(o->cfg, cfg);
 	m->cfg = cfg;
 	bw_worker_post(s->worker, m);
-	s->current = cfg;
 	bw_log_info("%s: configuration reloaded", o->config_path);
 	bw_notify("READY=1");
 }
@@ -421,7 +419,6 @@ bw_sensor_run(const struct bw_sensor_opts *o, struct bw_stats *st)
 
 	memset(&s, 0, sizeof(s));
 	s.o = o;
-	s.current = o->cfg;
 	s.wake_fd = -1;
 	s.local_fd = -1;
 	s.live = o->interface != NULL;

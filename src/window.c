@@ -381,10 +381,13 @@ row_cmp(const void *pa, const void *pb, void *arg)
 		return a->count > b->count ? -1 : 1;
 	if (a->first_ns != b->first_ns)
 		return a->first_ns < b->first_ns ? -1 : 1;
-	bw_window_key_computer(sort_cfg, &a->key, ta, BW_NAME_MAX);
-	bw_window_key_computer(sort_cfg, &b->key, tb, BW_NAME_MAX);
-	if ((c = strcmp(ta, tb)) != 0)
-		return c;
+	/* the same inventory entry, or both this host: the same name, no text needed */
+	if (a->key.inventory != b->key.inventory || a->key.inventory == 0) {
+		bw_window_key_computer(sort_cfg, &a->key, ta, BW_NAME_MAX);
+		bw_window_key_computer(sort_cfg, &b->key, tb, BW_NAME_MAX);
+		if ((c = strcmp(ta, tb)) != 0)
+			return c;
+	}
 	bw_format_addr(a->key.family, a->key.remote, ta);
 	bw_format_addr(b->key.family, b->key.remote, tb);
 	if ((c = strcmp(ta, tb)) != 0)

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "brokerwatch/config.h"
+#include "unit.h"
 
 #define MAXFILES 256
 
@@ -64,9 +65,8 @@ static const char *
 tmp_path(const char *name)
 {
 	static char buf[4096];
-	const char *dir = getenv("TMPDIR");
 
-	snprintf(buf, sizeof(buf), "%s/%s", dir && *dir ? dir : "/tmp", name);
+	snprintf(buf, sizeof(buf), "%s/%s", unit_tmpdir(), name);
 	return buf;
 }
 
@@ -819,7 +819,7 @@ END_TEST
 
 START_TEST(hostile_garbage)
 {
-	uint64_t s = 0x9e3779b97f4a7c15ULL;
+	struct unit_rng r = {0x9e3779b97f4a7c15ULL};
 
 	for (int round = 0; round < 64; round++) {
 		size_t len = 1 + (size_t)(round * 997 % 20000);
@@ -827,10 +827,8 @@ START_TEST(hostile_garbage)
 		struct bw_config c;
 		struct bw_config_errors e = {0};
 		ck_assert(b != NULL);
-		for (size_t i = 0; i < len; i++) {
-			s ^= s >> 12, s ^= s << 25, s ^= s >> 27;
-			b[i] = (unsigned char)((s * 0x2545F4914F6CDD1DULL) >> 56);
-		}
+		for (size_t i = 0; i < len; i++)
+			b[i] = (unsigned char)(unit_rand(&r) >> 56);
 		if (load_text("garbage.yaml", b, len, &c, &e) == 0)
 			bw_config_free(&c);     /* a few bytes can be valid YAML */
 		else
@@ -917,15 +915,23 @@ text_open(struct text *t, const char *head)
 	t->buf = NULL;
 	t->len = 0;
 	t->f = open_memstream(&t->buf, &t->len);
+	ck_assert(t->f != NULL);
 	fputs(head, t->f);
 	return t->f;
+}
+
+/* Ends the text: t->buf and t->len hold it, to be freed by the caller. */
+static void
+text_close(struct text *t)
+{
+	fclose(t->f);
 }
 
 /* Ends the text, expects exactly the one error want from it (expect_one), frees it. */
 static void
 expect_text(struct text *t, const char *name, const char *want)
 {
-	fclose(t->f);
+	text_close(t);
 	expect_one(name, t->buf, t->len, want);
 	free(t->buf);
 }
@@ -962,7 +968,7 @@ START_TEST(hostile_limits)
 		f = text_open(&t, "");
 		for (int i = 0; i < 1500; i++)
 			fprintf(f, "key%d: 1\n", i);
-		fclose(f);
+		text_close(&t);
 		ck_assert_int_eq(load_text("errors1500.yaml", t.buf, t.len, &c, &e), -1);
 		ck_assert_uint_eq(e.n, 1001);
 		snprintf(want, sizeof(want), "%s:1000: key999: unknown key 'key999' (known keys: "
@@ -1010,7 +1016,7 @@ START_TEST(mutations)
 {
 	char path[4096], *text;
 	size_t len;
-	uint64_t s = 0x2545F4914F6CDD1DULL;
+	struct unit_rng r = {0x2545F4914F6CDD1DULL};
 	static const char alphabet[] = " \n\t:-[]{},'\"#&*!|>%@`0123456789abcdefMQTT.\\/";
 
 	snprintf(path, sizeof(path), "%s/conf/brokerwatch.yaml", root);
@@ -1022,8 +1028,7 @@ START_TEST(mutations)
 		ck_assert(m != NULL);
 		memcpy(m, text, len + 1);
 		for (int k = 0; k < 1 + round % 4; k++) {
-			s ^= s >> 12, s ^= s << 25, s ^= s >> 27;
-			uint64_t x = s * 0x2545F4914F6CDD1DULL;
+			uint64_t x = unit_rand(&r);
 			m[(x >> 8) % len] = alphabet[(x >> 40) % (sizeof(alphabet) - 1)];
 		}
 		load_any("mutant.yaml", m, len, "mutant");
@@ -1293,8 +1298,6 @@ main(int argc, char **argv)
 {
 	Suite *s = suite_create("config");
 	TCase *t;
-	SRunner *sr;
-	int failed;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: test_config SRCDIR ROOT\n");
@@ -1351,9 +1354,5 @@ main(int argc, char **argv)
 	tcase_add_test(t, man_examples_load);
 	suite_add_tcase(s, t);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(s);
 }

@@ -22,9 +22,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../../src/attrib-int.h"
@@ -87,23 +85,24 @@ wait_exec(pid_t pid)
 	ck_abort_msg("pid %d did not exec", (int)pid);
 }
 
-static const char *
-tmpdir(void)
+/* Copies what is left of in to out; closes neither. */
+static void
+copy_fd(int in, int out)
 {
-	const char *t = getenv("TMPDIR");
-	return t != NULL && *t != '\0' ? t : "/tmp";
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		ck_assert_int_eq(write(out, buf, (size_t)n), n);
 }
 
 static void
 copy_file(const char *from, const char *to)
 {
-	char buf[65536];
 	int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0755);
-	ssize_t n;
 
 	ck_assert(in >= 0 && out >= 0);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		ck_assert_int_eq(write(out, buf, (size_t)n), n);
+	copy_fd(in, out);
 	close(in);
 	close(out);
 }
@@ -150,11 +149,29 @@ loopback_record(struct bw_record *r, uint16_t sport, uint16_t dport)
 	r->dport = dport;
 }
 
+/* Looks up the loopback connection sport -> dport (no check calls: eBPF runs outside check). */
 static void
-self_exe(char *buf, size_t len)
+lookup_loopback(struct bw_attrib *a, uint16_t sport, uint16_t dport, struct bw_process *p)
+{
+	struct bw_record r;
+
+	loopback_record(&r, sport, dport);
+	bw_attrib_lookup(a, &r, p);
+}
+
+/* Opens the /proc backend with st zeroed; NULL on failure (the caller asserts). */
+static struct bw_attrib *
+open_proc(int64_t budget_ns, struct bw_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	return bw_attrib_open(BW_ATTRIB_PROC, budget_ns, st);
+}
+
+/* buf: PATH_MAX bytes. */
+static void
+self_exe(char *buf)
 {
 	ck_assert_ptr_nonnull(realpath("/proc/self/exe", buf));
-	(void)len;
 }
 
 /* ---------------------------------------------------------------- /proc parsing */
@@ -207,7 +224,7 @@ START_TEST(exe_deleted)
 	uint8_t deleted = 9;
 	pid_t pid;
 
-	snprintf(path, sizeof(path), "%s/bw-attrib-ghost-%d", tmpdir(), (int)getpid());
+	snprintf(path, sizeof(path), "%s/bw-attrib-ghost-%d", unit_tmpdir(), (int)getpid());
 	copy_file("/bin/sleep", path);
 	pid = spawn(path, (char *[]){path, "30", NULL});
 	wait_exec(pid);
@@ -226,15 +243,13 @@ END_TEST
 
 START_TEST(exe_memfd)
 {
-	char got[BW_EXE_MAX], buf[65536];
+	char got[BW_EXE_MAX];
 	uint8_t deleted = 0;
 	int fd = memfd_create("bw-test", MFD_CLOEXEC), in = open("/bin/sleep", O_RDONLY);
-	ssize_t n;
 	pid_t pid;
 
 	ck_assert(fd >= 0 && in >= 0);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		ck_assert_int_eq(write(fd, buf, (size_t)n), n);
+	copy_fd(in, fd);
 	close(in);
 	pid = spawn_fd(fd, (char *[]){"sleep", "30", NULL});
 	wait_exec(pid);
@@ -270,8 +285,7 @@ START_TEST(pid_reuse_refused)
 	uint64_t start;
 	int ppid;
 
-	memset(&st, 0, sizeof(st));
-	ck_assert_ptr_nonnull(a = bw_attrib_open(BW_ATTRIB_PROC, 5000000, &st));
+	ck_assert_ptr_nonnull(a = open_proc(5000000, &st));
 	ck_assert_int_eq(bw_proc_stat(getpid(), &ppid, &start), 0);
 	memset(&p, 0, sizeof(p));
 	ck_assert_int_eq(bw_attrib_from_proc(a, getpid(), start, &p, BW_PROC_CMDLINE | BW_PROC_PARENT), 0);
@@ -292,14 +306,13 @@ START_TEST(lookup_proc_connected_child)
 	struct bw_stats st;
 	struct bw_attrib *a;
 	struct bw_process p;
-	struct bw_record r;
 	char self[PATH_MAX];
 	uint16_t port, sport;
 	int lfd = listener(&port), pp[2], wp[2];
 	pid_t pid;
 
 	ck_assert_int_ge(lfd, 0);
-	self_exe(self, sizeof(self));
+	self_exe(self);
 	ck_assert_int_eq(pipe(pp), 0);
 	ck_assert_int_eq(pipe(wp), 0);
 	if ((pid = fork()) == 0) {
@@ -309,14 +322,12 @@ START_TEST(lookup_proc_connected_child)
 		(void)write(pp[1], &sp, sizeof(sp));
 		(void)read(wp[0], &c, 1);          /* until told */
 		close(fd);
-		_exit(fd < 0);
+		_exit(0);
 	}
 	ck_assert_int_eq(read(pp[0], &sport, sizeof(sport)), sizeof(sport));
 	ck_assert_uint_gt(sport, 0);
-	memset(&st, 0, sizeof(st));
-	ck_assert_ptr_nonnull(a = bw_attrib_open(BW_ATTRIB_PROC, 50000000, &st));
-	loopback_record(&r, sport, port);
-	bw_attrib_lookup(a, &r, &p);
+	ck_assert_ptr_nonnull(a = open_proc(50000000, &st));
+	lookup_loopback(a, sport, port, &p);
 	ck_assert_uint_eq(p.source, BW_ATTR_PROC);
 	ck_assert_int_eq(p.pid, pid);
 	ck_assert_int_eq(p.ppid, getpid());
@@ -329,14 +340,13 @@ START_TEST(lookup_proc_connected_child)
 	/* the client closes and exits: no holder, never a guess */
 	ck_assert_int_eq(write(wp[1], "x", 1), 1);
 	waitpid(pid, NULL, 0);
-	bw_attrib_lookup(a, &r, &p);
+	lookup_loopback(a, sport, port, &p);
 	ck_assert_uint_ne(p.source, BW_ATTR_PROC);
 	ck_assert_int_eq(p.pid, 0);
 	ck_assert_str_eq(p.image, "");
 
 	/* a 4-tuple nobody has */
-	loopback_record(&r, 1, port);
-	bw_attrib_lookup(a, &r, &p);
+	lookup_loopback(a, 1, port, &p);
 	ck_assert_uint_eq(p.source, BW_ATTR_NONE);
 	bw_attrib_close(a);
 	close(lfd);
@@ -349,7 +359,6 @@ START_TEST(lookup_proc_inherited)
 	struct bw_stats st;
 	struct bw_attrib *a;
 	struct bw_process p;
-	struct bw_record r;
 	uint16_t port, sport;
 	int lfd = listener(&port), pp[2], wp[2];
 	pid_t pid, grandchild = 0;
@@ -377,10 +386,8 @@ START_TEST(lookup_proc_inherited)
 	ck_assert_int_eq(read(pp[0], &sport, sizeof(sport)), sizeof(sport));
 	ck_assert_int_eq(read(pp[0], &grandchild, sizeof(grandchild)), sizeof(grandchild));
 	ck_assert_int_gt(grandchild, 0);
-	memset(&st, 0, sizeof(st));
-	ck_assert_ptr_nonnull(a = bw_attrib_open(BW_ATTRIB_PROC, 50000000, &st));
-	loopback_record(&r, sport, port);
-	bw_attrib_lookup(a, &r, &p);
+	ck_assert_ptr_nonnull(a = open_proc(50000000, &st));
+	lookup_loopback(a, sport, port, &p);
 	ck_assert_uint_eq(p.source, BW_ATTR_PROC);
 	ck_assert_int_eq(p.pid, pid);           /* not the newer grandchild */
 	bw_attrib_close(a);
@@ -400,7 +407,6 @@ START_TEST(lookup_proc_known_long_lived)
 	struct bw_stats st;
 	struct bw_attrib *a;
 	struct bw_process p;
-	struct bw_record r;
 	uint16_t port, sport;
 	int lfd = listener(&port), cmd[2], ans[2];
 	pid_t pid, newer[80];
@@ -419,13 +425,11 @@ START_TEST(lookup_proc_known_long_lived)
 	}
 	for (size_t i = 0; i < 80; i++)
 		newer[i] = spawn("/bin/sleep", (char *[]){"/bin/sleep", "30", NULL});
-	memset(&st, 0, sizeof(st));
-	ck_assert_ptr_nonnull(a = bw_attrib_open(BW_ATTRIB_PROC, 200000000, &st));
+	ck_assert_ptr_nonnull(a = open_proc(200000000, &st));
 	for (int round = 0; round < 2; round++) {
 		ck_assert_int_eq(write(cmd[1], "c", 1), 1);
 		ck_assert_int_eq(read(ans[0], &sport, sizeof(sport)), sizeof(sport));
-		loopback_record(&r, sport, port);
-		bw_attrib_lookup(a, &r, &p);
+		lookup_loopback(a, sport, port, &p);
 		ck_assert_uint_eq(p.source, BW_ATTR_PROC);
 		ck_assert_int_eq(p.pid, pid);
 		/* found by the full search first, then among the known */
@@ -450,7 +454,6 @@ ebpf_case(void)
 	struct bw_stats st;
 	struct bw_attrib *a;
 	struct bw_process p;
-	struct bw_record r;
 	char self[PATH_MAX], portarg[16];
 	uint16_t port, sport = 0;
 	int lfd, pp[2], fails = 0;
@@ -466,7 +469,7 @@ ebpf_case(void)
 		printf("FAIL: the eBPF program did not load as root in an eBPF build\n");
 		return 1;
 	}
-	if (realpath("/proc/self/exe", self) == NULL || pipe(pp) < 0) {
+	if (realpath("/proc/self/exe", self) == NULL) {
 		printf("FAIL: %s\n", strerror(errno));
 		return 1;
 	}
@@ -491,21 +494,30 @@ ebpf_case(void)
 		cfg.protocols[0].ports = &watched;
 		cfg.protocols[0].nports = 1;
 		bw_attrib_watch_ports(a, &cfg);
+		/*
+		 * A pipe per round, its write end only in the client: a client that
+		 * dies without writing is an end of file here, not a hang.
+		 */
+		if (pipe(pp) < 0) {
+			printf("FAIL: %s\n", strerror(errno));
+			return 1;
+		}
 		if ((exec_pid = fork()) == 0) {
 			dup2(pp[1], 3);
 			execv(self, (char *[]){self, round == 2 ? "connect-fork" : "connect", portarg,
 			    NULL});
 			_exit(127);
 		}
+		close(pp[1]);
 		if (read(pp[0], &sport, sizeof(sport)) != sizeof(sport) || sport == 0 ||
 		    read(pp[0], &pid, sizeof(pid)) != sizeof(pid)) {
 			printf("FAIL: the client did not connect\n");
 			return 1;
 		}
+		close(pp[0]);
 		waitpid(exec_pid, NULL, 0);             /* all gone before the lookup */
 		parent = round == 2 ? exec_pid : getpid();
-		loopback_record(&r, sport, port);
-		bw_attrib_lookup(a, &r, &p);
+		lookup_loopback(a, sport, port, &p);
 		if (round == 0) {
 			EXPECT(st.v[BW_STAT_ATTRIB_EVENTS] == 0 && p.source != BW_ATTR_EBPF,
 			    "a port not watched: %llu reports, source %s",

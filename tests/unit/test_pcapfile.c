@@ -68,11 +68,10 @@ xp(int64_t ts, uint32_t caplen, uint32_t wirelen, const uint8_t *data)
 static void
 write_tmp(const struct fb *f, char *path, size_t len)
 {
-	const char *dir = getenv("TMPDIR");
 	int fd;
 	size_t off = 0;
 
-	snprintf(path, len, "%s/bw-unit-XXXXXX", dir != NULL && *dir != '\0' ? dir : "/tmp");
+	snprintf(path, len, "%s/bw-unit-XXXXXX", unit_tmpdir());
 	fd = mkstemp(path);
 	ck_assert_msg(fd >= 0, "mkstemp: %s", strerror(errno));
 	while (off < f->n) {

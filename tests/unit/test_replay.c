@@ -63,12 +63,11 @@ static int npaths;
 static const char *
 tmpcap(const struct fb *f)
 {
-	const char *dir = getenv("TMPDIR");
 	char *path = paths[npaths++];
 	int fd;
 
 	ck_assert_int_le(npaths, 8);
-	snprintf(path, 256, "%s/bw-replay-XXXXXX", dir != NULL && *dir != '\0' ? dir : "/tmp");
+	snprintf(path, 256, "%s/bw-replay-XXXXXX", unit_tmpdir());
 	fd = mkstemp(path);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, f->d, f->n), (ssize_t)f->n);

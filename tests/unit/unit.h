@@ -1,6 +1,7 @@
 /*
- * unit.h - what every check program in tests/unit shares: running a suite,
- * a seeded random generator (failures reproduce), and small byte helpers.
+ * unit.h - what every check program in tests/unit (and tests/config) shares:
+ * running a suite, a seeded random generator (failures reproduce), the
+ * temporary directory, and small byte helpers.
  */
 #ifndef BW_UNIT_H
 #define BW_UNIT_H
@@ -21,6 +22,15 @@ unit_run(Suite *s)
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* Where temporary files go: TMPDIR (the build directory under meson), else /tmp. */
+static inline const char *
+unit_tmpdir(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	return t != NULL && *t != '\0' ? t : "/tmp";
 }
 
 /* xorshift64*: the same seed gives the same sequence everywhere. */

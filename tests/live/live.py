@@ -780,7 +780,8 @@ def case_reload(a, c):
         c.ok(len(al) == 1 and al[0][1].get('Protocol') == 'MQTT' and al[0][1].get('ConnectionCount') == '2',
              'after the broken reload it keeps detecting with threshold 2: MQTT alert, ConnectionCount=2',
              al)
-        # 2. fixed, with a changed threshold
+        # 2. fixed, with a changed threshold - and a snaplen, which needs a restart
+        bw.capture = '  snaplen: 128\n'
         bw.write_config(threshold=3)
         start = len(bw.lines())
         bw.send(signal.SIGHUP)
@@ -789,6 +790,16 @@ def case_reload(a, c):
              '\n'.join(bw.lines()[start:]))
         if i is not None:
             c.info(bw.lines()[i])
+        restart = 'capture.snaplen changed: it takes effect when brokerwatch is restarted'
+        c.ok(any(restart in l for l in bw.lines()[start:]), 'SIGHUP, snaplen changed: "%s"' % restart,
+             '\n'.join(bw.lines()[start:]))
+        # the same file again: the capture still runs with the snaplen it started with
+        start = len(bw.lines())
+        bw.send(signal.SIGHUP)
+        i = bw.wait_line(r'configuration reloaded', 10, start)
+        c.ok(i is not None and any(restart in l for l in bw.lines()[start:]),
+             'SIGHUP again, the same file: the snaplen change is still pending and said again',
+             '\n'.join(bw.lines()[start:]))
         cl.mqtt_pub(NS_ADDR6)
         cl.mqtt_pub(NS_ADDR6)
         cl.mqtt_pub(NS_ADDR6)                       # the 3rd fires under threshold 3

@@ -128,8 +128,8 @@ int BPF_PROG(bw_fork, struct task_struct *parent, struct task_struct *child)
 struct pending {
 	__u64 start;
 	__u64 parent_start;
-	__u32 tgid, pid, ppid, uid;
-	char comm[16];
+	__u32 tgid, ppid, uid;
+	__u32 pad;              /* set: the verifier wants the stack copy initialised */
 };
 
 struct {
@@ -162,12 +162,10 @@ report(const struct sock *sk, const struct pending *p)
 		return;
 	}
 	ev->tgid = p->tgid;
-	ev->pid = p->pid;
 	ev->uid = p->uid;
 	ev->ppid = p->ppid;
 	ev->start = p->start;
 	ev->parent_start = p->parent_start;
-	__builtin_memcpy(ev->comm, p->comm, sizeof(ev->comm));
 	ev->family = family == AF_INET6 ? 6 : 4;
 	ev->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	ev->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
@@ -214,20 +212,19 @@ int BPF_PROG(bw_state, const struct sock *sk, const int oldstate, const int news
 
 	if (oldstate == TCP_CLOSE_ && newstate == TCP_SYN_SENT_) {
 		struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
-		__u64 pid_tgid = bpf_get_current_pid_tgid();
 		/* connect() has set the destination before this state change */
 		__u16 dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 
 		if (!watch_ports[dport])
 			return 0;
 
-		p.tgid = pid_tgid >> 32;
-		p.pid = (__u32)pid_tgid;
+		p.tgid = bpf_get_current_pid_tgid() >> 32;
+		p.pad = 0;
 		p.uid = (__u32)bpf_get_current_uid_gid();
 		p.start = BPF_CORE_READ(t, group_leader, start_boottime);
 		p.ppid = BPF_CORE_READ(t, real_parent, tgid);
-		p.parent_start = BPF_CORE_READ(t, real_parent, start_boottime);
-		bpf_get_current_comm(p.comm, sizeof(p.comm));
+		/* the parent process's start, as the exec map keeps it (its leader's) */
+		p.parent_start = BPF_CORE_READ(t, real_parent, group_leader, start_boottime);
 		bpf_map_update_elem(&pendings, &key, &p, BPF_ANY);
 		return 0;
 	}

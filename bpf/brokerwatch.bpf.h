@@ -10,9 +10,8 @@
 
 struct bw_bpf_event {
 	__u64 start;            /* the process's start, ns since boot (start_boottime) */
-	__u64 parent_start;
+	__u64 parent_start;     /* the parent process's, likewise */
 	__u32 tgid;             /* the process (ContextProcessId) */
-	__u32 pid;              /* the thread that called connect() */
 	__u32 ppid;
 	__u32 uid;
 	__u16 family;           /* 4 or 6 */
@@ -21,7 +20,6 @@ struct bw_bpf_event {
 	__u16 pad;
 	__u8 saddr[16];
 	__u8 daddr[16];
-	char comm[16];
 	__u32 have_exec;        /* exe and args were kept at exec */
 	__u32 have_parent;      /* parent_exe was kept at exec */
 	__u32 args_len;

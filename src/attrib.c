@@ -45,7 +45,6 @@ struct known {
 };
 
 struct bw_attrib {
-	enum bw_attr_source backend;
 	int64_t budget_ns;
 	struct bw_stats *st;
 	int diag_fd;
@@ -58,26 +57,30 @@ struct bw_attrib {
 	size_t nknown;
 };
 
-static int64_t
-now_ns(void)
+int64_t
+bw_attrib_clock_ns(clockid_t c)
 {
 	struct timespec t;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
+	clock_gettime(c, &t);
 	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static int64_t
+now_ns(void)
+{
+	return bw_attrib_clock_ns(CLOCK_MONOTONIC);
 }
 
 /* ---------------------------------------------------------------- facts of a process */
 
-/* Reads /proc/<pid>/<name> into buf (at most len - 1 bytes, NUL added). -1 if it is gone. */
+/* Reads path into buf (at most len - 1 bytes, NUL added). -1 if it is gone. */
 static ssize_t
-read_proc(int pid, const char *name, char *buf, size_t len)
+read_file(const char *path, char *buf, size_t len)
 {
-	char path[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
 	n = read(fd, buf, len - 1);
@@ -86,6 +89,16 @@ read_proc(int pid, const char *name, char *buf, size_t len)
 		return -1;
 	buf[n] = '\0';
 	return n;
+}
+
+/* Reads /proc/<pid>/<name> as read_file does. */
+static ssize_t
+read_proc(int pid, const char *name, char *buf, size_t len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	return read_file(path, buf, len);
 }
 
 int
@@ -131,6 +144,16 @@ bw_proc_exe(int pid, char *buf, size_t len, uint8_t *deleted)
 	return 0;
 }
 
+void
+bw_attrib_args_line(char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	while (n > 0 && buf[n - 1] == ' ')
+		buf[--n] = '\0';
+}
+
 int
 bw_proc_cmdline(int pid, char *buf, size_t len)
 {
@@ -138,11 +161,7 @@ bw_proc_cmdline(int pid, char *buf, size_t len)
 
 	if (n < 0)
 		return -1;
-	for (ssize_t i = 0; i < n; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	while (n > 0 && buf[n - 1] == ' ')
-		buf[--n] = '\0';
+	bw_attrib_args_line(buf, (size_t)n);
 	return 0;
 }
 
@@ -165,13 +184,13 @@ bw_attrib_user(struct bw_attrib *a, uint32_t uid, char *buf, size_t len)
 }
 
 void
-bw_proc_parent_exe(int ppid, uint64_t child_start, char *buf, size_t len)
+bw_proc_parent_exe(int ppid, uint64_t lo, uint64_t hi, char *buf, size_t len)
 {
 	uint64_t start;
 	uint8_t deleted;
 	int pp;
 
-	if (ppid <= 0 || bw_proc_stat(ppid, &pp, &start) < 0 || start > child_start ||
+	if (ppid <= 0 || bw_proc_stat(ppid, &pp, &start) < 0 || start < lo || start > hi ||
 	    bw_proc_exe(ppid, buf, len, &deleted) < 0)
 		buf[0] = '\0';
 }
@@ -180,6 +199,7 @@ int
 bw_attrib_from_proc(struct bw_attrib *a, int pid, uint64_t want_start, struct bw_process *out,
     int what)
 {
+	struct bw_process p;
 	uint64_t start, again;
 	struct stat sb;
 	char path[64];
@@ -191,24 +211,30 @@ bw_attrib_from_proc(struct bw_attrib *a, int pid, uint64_t want_start, struct bw
 		bw_stats_inc(a->st, BW_STAT_ATTRIB_PID_REUSED);
 		return -1;
 	}
-	snprintf(path, sizeof(path), "/proc/%d", pid);
-	if (stat(path, &sb) < 0 || bw_proc_exe(pid, out->image, sizeof(out->image),
-	    &out->exe_deleted) < 0)
+	memset(&p, 0, sizeof(p));
+	if (what & BW_PROC_OWNER) {
+		snprintf(path, sizeof(path), "/proc/%d", pid);
+		if (stat(path, &sb) < 0)
+			return -1;
+		p.uid = (uint32_t)sb.st_uid;
+		p.have_uid = 1;
+	}
+	if (bw_proc_exe(pid, p.image, sizeof(p.image), &p.exe_deleted) < 0)
 		return -1;
 	if (what & BW_PROC_CMDLINE)
-		(void)bw_proc_cmdline(pid, out->cmdline, sizeof(out->cmdline));
+		(void)bw_proc_cmdline(pid, p.cmdline, sizeof(p.cmdline));
 	if (what & BW_PROC_PARENT)
-		bw_proc_parent_exe(ppid, start, out->parent_image, sizeof(out->parent_image));
+		bw_proc_parent_exe(ppid, 0, start, p.parent_image, sizeof(p.parent_image));
 	/* the same process from start to end: else its pid was reused meanwhile */
 	if (bw_proc_stat(pid, &pp2, &again) < 0 || again != start) {
 		bw_stats_inc(a->st, BW_STAT_ATTRIB_PID_REUSED);
 		return -1;
 	}
-	out->pid = pid;
-	out->ppid = ppid;
-	out->uid = (uint32_t)sb.st_uid;
-	out->have_uid = 1;
-	bw_attrib_user(a, out->uid, out->user, sizeof(out->user));
+	p.pid = pid;
+	p.ppid = ppid;
+	if (p.have_uid)
+		bw_attrib_user(a, p.uid, p.user, sizeof(p.user));
+	*out = p;
 	return 0;
 }
 
@@ -268,15 +294,10 @@ diag_lookup(struct bw_attrib *a, const struct bw_record *r, uint32_t *uid, uint3
 
 /* ---------------------------------------------------------------- the /proc search */
 
-static int
-pid_desc(const void *pa, const void *pb)
-{
-	int a = *(const int *)pa, b = *(const int *)pb;
-
-	return a < b ? 1 : a > b ? -1 : 0;
-}
-
-/* The pids in /proc, newest (highest) first. -1 without memory or /proc. */
+/*
+ * The pids in /proc, lowest first: one pass of readdir, in which the kernel
+ * lists processes by ascending id. -1 without memory or /proc.
+ */
 static int
 list_pids(struct bw_attrib *a)
 {
@@ -304,7 +325,6 @@ list_pids(struct bw_attrib *a)
 		a->pids[a->npids++] = (int)pid;
 	}
 	closedir(d);
-	qsort(a->pids, a->npids, sizeof(*a->pids), pid_desc);
 	return 0;
 }
 
@@ -334,19 +354,19 @@ holds_inode(int pid, const char *want, size_t wantlen)
 /*
  * A socket is held by the process that opened it and by the children that
  * inherited it; the one that called connect() is the topmost holder of its
- * line of ancestors.
+ * line of ancestors. ppid: pid's parent, as read with its facts.
  */
 static int
-topmost_holder(int pid, const char *want, size_t wantlen)
+topmost_holder(int pid, int ppid, const char *want, size_t wantlen)
 {
 	uint64_t start;
-	int ppid;
 
 	for (int depth = 0; depth < 64; depth++) {
-		if (bw_proc_stat(pid, &ppid, &start) < 0 || ppid <= 1 ||
-		    !holds_inode(ppid, want, wantlen))
+		if (ppid <= 1 || !holds_inode(ppid, want, wantlen))
 			break;
 		pid = ppid;
+		if (bw_proc_stat(pid, &ppid, &start) < 0)
+			break;
 	}
 	return pid;
 }
@@ -356,18 +376,9 @@ static int
 last_pid(void)
 {
 	char buf[128], *sp;
-	ssize_t n;
-	int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
 	long v;
 
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	if ((sp = strrchr(buf, ' ')) == NULL)
+	if (read_file("/proc/loadavg", buf, sizeof(buf)) < 0 || (sp = strrchr(buf, ' ')) == NULL)
 		return 0;
 	v = strtol(sp + 1, NULL, 10);
 	return v > 0 && v <= INT32_MAX ? (int)v : 0;
@@ -424,7 +435,7 @@ forget(struct bw_attrib *a, size_t i)
 	a->nknown--;
 }
 
-#define ALL_FACTS (BW_PROC_CMDLINE | BW_PROC_PARENT)
+#define ALL_FACTS (BW_PROC_CMDLINE | BW_PROC_PARENT | BW_PROC_OWNER)
 #define PROBE_NEWEST 64     /* task ids tried downwards from the last one given out */
 
 /*
@@ -477,7 +488,7 @@ find_holder(struct bw_attrib *a, const struct bw_record *rec, uint32_t inode, co
 			return 0;
 		if (i >= a->npids)
 			break;
-		int pid = a->pids[i];
+		int pid = a->pids[a->npids - 1 - i];    /* highest first */
 		if ((i & 15) == 0 && now_ns() > deadline)
 			return -1;
 		if (last > 0 && pid > low && pid <= last)
@@ -488,8 +499,9 @@ find_holder(struct bw_attrib *a, const struct bw_record *rec, uint32_t inode, co
 	return 0;
 }
 
-void
-bw_attrib_lookup_proc(struct bw_attrib *a, const struct bw_record *rec, struct bw_process *out,
+/* The /proc backend: NETLINK_SOCK_DIAG, then the holder of the socket. out is zeroed. */
+static void
+lookup_proc(struct bw_attrib *a, const struct bw_record *rec, struct bw_process *out,
     int64_t deadline)
 {
 	uint32_t uid, inode;
@@ -503,29 +515,23 @@ bw_attrib_lookup_proc(struct bw_attrib *a, const struct bw_record *rec, struct b
 		bw_stats_inc(a->st, BW_STAT_ATTRIB_NONE);
 		return;
 	}
-	out->uid = uid;
-	out->have_uid = 1;
 	wantlen = (size_t)snprintf(want, sizeof(want), "socket:[%u]", inode);
 	pid = find_holder(a, rec, inode, want, wantlen, uid, deadline);
 	if (pid < 0)
 		bw_stats_inc(a->st, BW_STAT_ATTRIB_TIMEOUT);
-	/* its facts first, while it lives; then whether it inherited the socket */
+	/*
+	 * its facts first, while it lives; then whether it inherited the
+	 * socket: the topmost holder's facts replace them when it can be read
+	 */
 	if (pid > 0 && bw_attrib_from_proc(a, pid, 0, out, ALL_FACTS) == 0) {
 		remember(a, pid, uid);
-		if ((top = topmost_holder(pid, want, wantlen)) != pid) {
-			struct bw_process up;
-			memset(&up, 0, sizeof(up));
-			if (bw_attrib_from_proc(a, top, 0, &up, ALL_FACTS) == 0)
-				*out = up;
-		}
+		if ((top = topmost_holder(pid, out->ppid, want, wantlen)) != pid)
+			(void)bw_attrib_from_proc(a, top, 0, out, ALL_FACTS);
 		out->source = BW_ATTR_PROC;
 		bw_stats_inc(a->st, BW_STAT_ATTRIB_PROC);
 		return;
 	}
-	/* the socket's owner, but no process: never a guess */
-	memset(out->image, 0, sizeof(out->image));
-	out->cmdline[0] = out->parent_image[0] = '\0';
-	out->pid = out->ppid = 0;
+	/* the socket's owner, but no process: never a guess (out is still zero) */
 	out->uid = uid;
 	out->have_uid = 1;
 	bw_attrib_user(a, uid, out->user, sizeof(out->user));
@@ -555,16 +561,10 @@ bw_attrib_open(enum bw_attrib_mode mode, int64_t budget_ns, struct bw_stats *st)
 		bw_log_warn("NETLINK_SOCK_DIAG: process attribution through /proc is off");
 	else
 		setsockopt(a->diag_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	a->backend = BW_ATTR_PROC;
 	why[0] = '\0';
-	if (mode != BW_ATTRIB_PROC) {
-		if ((a->ebpf = bw_ebpf_open(a, why, sizeof(why))) != NULL)
-			a->backend = BW_ATTR_EBPF;
-		else
-			bw_log_warnx("process attribution: eBPF is not available (%s); using /proc",
-			    why);
-	}
-	bw_log_info("process attribution: %s", a->backend == BW_ATTR_EBPF ?
+	if (mode != BW_ATTRIB_PROC && (a->ebpf = bw_ebpf_open(a, why, sizeof(why))) == NULL)
+		bw_log_warnx("process attribution: eBPF is not available (%s); using /proc", why);
+	bw_log_info("process attribution: %s", a->ebpf != NULL ?
 	    "eBPF (connect and exec tracepoints), /proc when a report is missing" :
 	    "NETLINK_SOCK_DIAG and /proc");
 	return a;
@@ -585,7 +585,7 @@ bw_attrib_close(struct bw_attrib *a)
 enum bw_attr_source
 bw_attrib_backend(const struct bw_attrib *a)
 {
-	return a->backend;
+	return a->ebpf != NULL ? BW_ATTR_EBPF : BW_ATTR_PROC;
 }
 
 int
@@ -634,10 +634,9 @@ bw_attrib_watch_ports(struct bw_attrib *a, const struct bw_config *cfg)
 void
 bw_attrib_lookup(struct bw_attrib *a, const struct bw_record *rec, struct bw_process *out)
 {
-	int64_t deadline = now_ns() + a->budget_ns;
-
 	memset(out, 0, sizeof(*out));
 	if (a->ebpf != NULL && bw_ebpf_lookup(a->ebpf, rec, out) == 0)
 		return;
-	bw_attrib_lookup_proc(a, rec, out, deadline);
+	/* the budget is the /proc search's: a kernel report needs none */
+	lookup_proc(a, rec, out, now_ns() + a->budget_ns);
 }

@@ -81,13 +81,13 @@ on_report(void *ctx, void *data, size_t size)
 		return 0;
 	bw_stats_inc(st, BW_STAT_ATTRIB_EVENTS);
 	make_key(&k, ev->family, ev->saddr, ev->daddr, ev->sport, ev->dport);
-	if ((slot = bw_table_find(e->reports, &k)) == NULL) {
-		if ((slot = bw_table_insert(e->reports, &k)) == NULL) {
-			/* full: the oldest report, long past its record, goes */
-			bw_table_remove(e->reports, bw_table_oldest(e->reports));
-			bw_stats_inc(st, BW_STAT_ATTRIB_EVENTS_LOST);
-			slot = bw_table_insert(e->reports, &k);
-		}
+	if ((slot = bw_table_find(e->reports, &k)) != NULL)
+		bw_table_touch(e->reports, slot);       /* a reused 4-tuple: a new report */
+	else if ((slot = bw_table_insert(e->reports, &k)) == NULL) {
+		/* full: the oldest report, long past its record, goes */
+		bw_table_remove(e->reports, bw_table_oldest(e->reports));
+		bw_stats_inc(st, BW_STAT_ATTRIB_EVENTS_LOST);
+		slot = bw_table_insert(e->reports, &k);
 	}
 	memcpy(slot, ev, sizeof(*ev));
 	return 0;
@@ -160,13 +160,10 @@ bw_ebpf_fd(const struct bw_ebpf *e)
 static void
 sync_lost(struct bw_ebpf *e)
 {
-	struct timespec t;
+	int64_t now = bw_attrib_clock_ns(CLOCK_MONOTONIC_COARSE);
 	uint32_t zero = 0;
 	uint64_t sum = 0;
-	int64_t now;
 
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
-	now = (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
 	if (now - e->lost_read_ns < 1000000000LL)
 		return;
 	e->lost_read_ns = now;
@@ -211,11 +208,7 @@ args_line(const struct bw_bpf_event *ev, char *buf, size_t len)
 
 	memcpy(buf, ev->args, n);
 	buf[n] = '\0';
-	for (size_t i = 0; i < n; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	while (n > 0 && buf[n - 1] == ' ')
-		buf[--n] = '\0';
+	bw_attrib_args_line(buf, n);
 }
 
 /* fexecve() of a memfd or a deleted file shows as /dev/fd/N or /proc/self/fd/N. */
@@ -246,14 +239,14 @@ bw_ebpf_lookup(struct bw_ebpf *e, const struct bw_record *rec, struct bw_process
 	struct report_key k;
 	struct bw_bpf_event *ev;
 	struct bw_process live;
-	uint64_t start_ticks;
+	uint64_t start_ticks, parent_ticks;
 
 	bw_ebpf_poll(e);
 	make_key(&k, rec->family, rec->src, rec->dst, rec->sport, rec->dport);
 	if ((ev = bw_table_find(e->reports, &k)) == NULL)
 		return -1;
 	start_ticks = ev->start / (uint64_t)e->tick_ns;
-	memset(out, 0, sizeof(*out));
+	parent_ticks = ev->parent_start / (uint64_t)e->tick_ns;
 	out->source = BW_ATTR_EBPF;
 	out->pid = (int32_t)ev->tgid;
 	out->ppid = (int32_t)ev->ppid;
@@ -277,19 +270,18 @@ bw_ebpf_lookup(struct bw_ebpf *e, const struct bw_record *rec, struct bw_process
 	 * parent is the one at connect(), not the one /proc shows now (a
 	 * process whose parent died is someone else's child by now).
 	 */
-	memset(&live, 0, sizeof(live));
 	if (bw_attrib_from_proc(e->a, (int)ev->tgid, start_ticks, &live,
 	    ev->have_exec ? 0 : BW_PROC_CMDLINE) == 0) {
 		memcpy(out->image, live.image, sizeof(out->image));
 		out->exe_deleted = live.exe_deleted;
 		if (!ev->have_exec)
 			memcpy(out->cmdline, live.cmdline, sizeof(out->cmdline));
-	} else if (ev->have_exec && !out->exe_deleted)
-		resolve(out->image, sizeof(out->image));
+	} else if (ev->have_exec)
+		resolve(out->image, sizeof(out->image));     /* leaves /dev/fd/N alone */
 	if (ev->have_parent)
 		resolve(out->parent_image, sizeof(out->parent_image));
 	else
-		bw_proc_parent_exe((int)ev->ppid, start_ticks, out->parent_image,
+		bw_proc_parent_exe((int)ev->ppid, parent_ticks, parent_ticks, out->parent_image,
 		    sizeof(out->parent_image));
 	bw_table_remove(e->reports, ev);
 	bw_stats_inc(bw_attrib_stats(e->a), BW_STAT_ATTRIB_EBPF);

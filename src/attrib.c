@@ -46,7 +46,8 @@ struct known {
 
 struct bw_attrib {
 	int64_t budget_ns;
-	struct bw_stats *st;
+	struct bw_stats *st;            /* own_st until bw_attrib_set_stats */
+	struct bw_stats own_st;
 	int diag_fd;
 	uint32_t seq;
 	struct bw_ebpf *ebpf;
@@ -542,7 +543,7 @@ lookup_proc(struct bw_attrib *a, const struct bw_record *rec, struct bw_process 
 /* ---------------------------------------------------------------- the interface */
 
 struct bw_attrib *
-bw_attrib_open(enum bw_attrib_mode mode, int64_t budget_ns, struct bw_stats *st)
+bw_attrib_open(enum bw_attrib_mode mode, int64_t budget_ns)
 {
 	struct bw_attrib *a;
 	struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
@@ -555,7 +556,7 @@ bw_attrib_open(enum bw_attrib_mode mode, int64_t budget_ns, struct bw_stats *st)
 		return NULL;
 	}
 	a->budget_ns = budget_ns;
-	a->st = st;
+	a->st = &a->own_st;
 	a->diag_fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (a->diag_fd < 0)
 		bw_log_warn("NETLINK_SOCK_DIAG: process attribution through /proc is off");

@@ -33,7 +33,6 @@ struct sensor {
 	struct bw_capture *cap;
 	struct bw_worker *worker;
 	struct bw_attrib *attrib;
-	struct bw_stats attrib_st;       /* unused: attrib counts into the worker's */
 	struct bw_sinks sinks;
 	FILE *cfg_json;                  /* the configuration's alert file, opened by us */
 	struct bw_stats_shared cap_pub, worker_pub;
@@ -456,7 +455,7 @@ bw_sensor_run(const struct bw_sensor_opts *o, struct bw_stats *st)
 	if (s.live) {
 		/* attribution opens what needs privileges (eBPF, netlink) before they go */
 		s.attrib = bw_attrib_open((enum bw_attrib_mode)o->cfg->attrib_mode,
-		    o->cfg->attrib_budget_ns, &s.attrib_st);
+		    o->cfg->attrib_budget_ns);
 		/* the capture is open: nothing else needs privileges */
 		int r = bw_privs_drop(o->cfg->user, s.attrib != NULL);
 		if (r != 0) {

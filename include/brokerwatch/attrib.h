@@ -33,12 +33,11 @@ enum bw_attrib_mode {
 struct bw_attrib;
 
 /*
- * Opens the backends for mode, counting into st (the worker's). Says once
- * which one runs and why eBPF does not. NULL for BW_ATTRIB_OFF or without
- * memory. [main, before privileges are dropped]
+ * Opens the backends for mode; it counts into statistics of its own until
+ * bw_attrib_set_stats. Says once which one runs and why eBPF does not. NULL
+ * for BW_ATTRIB_OFF or without memory. [main, before privileges are dropped]
  */
-struct bw_attrib *bw_attrib_open(enum bw_attrib_mode mode, int64_t budget_ns,
-    struct bw_stats *st);
+struct bw_attrib *bw_attrib_open(enum bw_attrib_mode mode, int64_t budget_ns);
 
 /* Frees everything; NULL is allowed. [main, after the worker stopped] */
 void bw_attrib_close(struct bw_attrib *a);

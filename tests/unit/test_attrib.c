@@ -163,8 +163,12 @@ lookup_loopback(struct bw_attrib *a, uint16_t sport, uint16_t dport, struct bw_p
 static struct bw_attrib *
 open_proc(int64_t budget_ns, struct bw_stats *st)
 {
+	struct bw_attrib *a = bw_attrib_open(BW_ATTRIB_PROC, budget_ns);
+
 	memset(st, 0, sizeof(*st));
-	return bw_attrib_open(BW_ATTRIB_PROC, budget_ns, st);
+	if (a != NULL)
+		bw_attrib_set_stats(a, st);
+	return a;
 }
 
 /* buf: PATH_MAX bytes. */
@@ -464,7 +468,9 @@ ebpf_case(void)
 		return 77;
 	}
 	memset(&st, 0, sizeof(st));
-	a = bw_attrib_open(BW_ATTRIB_EBPF, 5000000, &st);
+	a = bw_attrib_open(BW_ATTRIB_EBPF, 5000000);
+	if (a != NULL)
+		bw_attrib_set_stats(a, &st);
 	if (a == NULL || bw_attrib_backend(a) != BW_ATTR_EBPF) {
 		printf("FAIL: the eBPF program did not load as root in an eBPF build\n");
 		return 1;
